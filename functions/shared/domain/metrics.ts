@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { type Issue, ValidationError } from '../errors';
+
+/** One observation of one series, Prometheus-style. `timestamp` is epoch milliseconds. */
+export interface Datapoint {
+  readonly name: string;
+  readonly value: number;
+  readonly timestamp: number;
+  readonly labels: Readonly<Record<string, string>>;
+}
+
+export const METRIC_NAME_PATTERN = /^[a-zA-Z_:][a-zA-Z0-9_:]{0,199}$/;
+export const LABEL_KEY_PATTERN = /^[a-zA-Z_][a-zA-Z0-9_]{0,99}$/;
+export const MAX_LABELS = 16;
+export const MAX_LABEL_VALUE_LENGTH = 256;
+export const MAX_BATCH_SIZE = 1000;
+
+const timestampSchema = z.union([
+  z.number().int().nonnegative(),
+  z.iso.datetime({ offset: true }).transform((iso) => Date.parse(iso)),
+]);
+
+const datapointSchema = z.object({
+  name: z.string().regex(METRIC_NAME_PATTERN, 'must match [a-zA-Z_:][a-zA-Z0-9_:]* (at most 200 characters)'),
+  value: z.number().refine(Number.isFinite, 'must be a finite number'),
+  timestamp: timestampSchema.optional(),
+  labels: z
+    .record(
+      z.string().regex(LABEL_KEY_PATTERN, 'label keys must match [a-zA-Z_][a-zA-Z0-9_]*'),
+      z.string().max(MAX_LABEL_VALUE_LENGTH),
+    )
+    .refine((labels) => Object.keys(labels).length <= MAX_LABELS, `at most ${MAX_LABELS} labels`)
+    .optional(),
+});
+
+const batchSchema = z.object({
+  metrics: z.array(datapointSchema).min(1, 'at least one datapoint').max(MAX_BATCH_SIZE),
+});
+
+/**
+ * Validates a native JSON batch `{"metrics":[{name, value, timestamp?, labels?}]}`. A datapoint
+ * without a timestamp is stamped with `now`.
+ */
+export function parseMetricBatch(input: unknown, now: number): Datapoint[] {
+  const result = batchSchema.safeParse(input);
+  if (!result.success) {
+    const issues: Issue[] = result.error.issues.map((issue) => ({
+      path: issue.path.join('.'),
+      message: issue.message,
+    }));
+    throw new ValidationError('Invalid metric batch', issues);
+  }
+  return result.data.metrics.map((point) => ({
+    name: point.name,
+    value: point.value,
+    timestamp: point.timestamp ?? now,
+    labels: point.labels ?? {},
+  }));
+}
+
+/** The canonical series identity: the name and the labels sorted by key, as Prometheus writes it. */
+export function seriesKey(name: string, labels: Readonly<Record<string, string>>): string {
+  const pairs = Object.keys(labels)
+    .sort()
+    .map((key) => `${key}=${JSON.stringify(labels[key])}`);
+  return `${name}{${pairs.join(',')}}`;
+}

@@ -1,0 +1,12 @@
+/**
+ * Environment variable names: the one source of truth shared by the CDK constructs that set
+ * them and the functions that read them (through env.ts).
+ */
+export const ENV = {
+  connectionsTable: 'CONNECTIONS_TABLE',
+  metricsTable: 'METRICS_TABLE',
+  websocketCallbackUrl: 'WEBSOCKET_CALLBACK_URL',
+  pointRetentionSeconds: 'POINT_RETENTION_SECONDS',
+} as const;
+
+export type EnvName = (typeof ENV)[keyof typeof ENV];

@@ -1,0 +1,58 @@
+/**
+ * One base error with a stable machine-readable code. Subclasses name the failure; the HTTP layer
+ * maps codes to statuses in one table (http.ts).
+ */
+export class PulseboardError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    options?: { cause?: unknown },
+  ) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** One problem with one part of a request. */
+export interface Issue {
+  readonly path: string;
+  readonly message: string;
+}
+
+/** The request is malformed or violates a limit. */
+export class ValidationError extends PulseboardError {
+  constructor(
+    message: string,
+    readonly issues: readonly Issue[] = [],
+  ) {
+    super('VALIDATION_FAILED', message);
+  }
+}
+
+/** The request body is not valid JSON. */
+export class MalformedJsonError extends PulseboardError {
+  constructor(cause: unknown) {
+    super('MALFORMED_JSON', 'Request body is not valid JSON', { cause });
+  }
+}
+
+/** The requested thing does not exist. */
+export class NotFoundError extends PulseboardError {
+  constructor(message: string) {
+    super('NOT_FOUND', message);
+  }
+}
+
+/** A write lost a race or violated a condition. */
+export class ConflictError extends PulseboardError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('CONFLICT', message, options);
+  }
+}
+
+/** A downstream dependency failed; the detail is logged, never shown to the client. */
+export class DependencyError extends PulseboardError {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super('DEPENDENCY_FAILED', message, options);
+  }
+}

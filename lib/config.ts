@@ -1,0 +1,52 @@
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+
+export const STAGES = ['dev', 'prod'] as const;
+export type Stage = (typeof STAGES)[number];
+
+/** Everything that differs between stages, in one typed table. */
+export interface StageConfig {
+  readonly stage: Stage;
+  /** What happens to stateful resources (tables, buckets) when the stack is deleted. */
+  readonly removalPolicy: RemovalPolicy;
+  readonly logRetention: RetentionDays;
+  /** How long raw datapoints are kept (DynamoDB TTL, seconds). */
+  readonly pointRetention: Duration;
+  /** API Gateway stage throttling: steady requests/s and burst. */
+  readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
+  /** Origins allowed by CORS besides the dashboard's own CloudFront origin. */
+  readonly extraAllowedOrigins: readonly string[];
+  readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+}
+
+export const STAGE_CONFIG: Readonly<Record<Stage, StageConfig>> = {
+  dev: {
+    stage: 'dev',
+    removalPolicy: RemovalPolicy.DESTROY,
+    logRetention: RetentionDays.ONE_WEEK,
+    pointRetention: Duration.days(7),
+    throttle: { rateLimit: 200, burstLimit: 400 },
+    extraAllowedOrigins: ['http://localhost:5173'],
+    logLevel: 'DEBUG',
+  },
+  prod: {
+    stage: 'prod',
+    removalPolicy: RemovalPolicy.RETAIN,
+    logRetention: RetentionDays.THREE_MONTHS,
+    pointRetention: Duration.days(30),
+    throttle: { rateLimit: 1000, burstLimit: 2000 },
+    extraAllowedOrigins: [],
+    logLevel: 'INFO',
+  },
+};
+
+/** Validates the `-c stage=…` context value. */
+export function stageConfig(stage: unknown): StageConfig {
+  if (typeof stage !== 'string' || !(STAGES as readonly string[]).includes(stage)) {
+    throw new Error(`Unknown stage ${JSON.stringify(stage)}: pass -c stage=${STAGES.join('|')}`);
+  }
+  return STAGE_CONFIG[stage as Stage];
+}
+
+/** The stack name for a stage; the local runtime and cdk-outputs files use the same name. */
+export const stackName = (stage: Stage) => `Pulseboard-${stage}`;

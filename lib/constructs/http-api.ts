@@ -1,0 +1,110 @@
+import { Duration, Validations } from 'aws-cdk-lib';
+import {
+  CorsHttpMethod,
+  HttpApi,
+  HttpMethod,
+  HttpStage,
+  LogGroupLogDestination,
+} from 'aws-cdk-lib/aws-apigatewayv2';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import { LogGroup } from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+import { ENV } from '../../functions/shared/env-names';
+import type { StageConfig } from '../config';
+import type { LiveUpdates } from './live-updates';
+import type { MetricsStore } from './metrics-store';
+import { NodeFunction } from './node-function';
+
+export interface PulseboardHttpApiProps {
+  readonly config: StageConfig;
+  readonly metrics: MetricsStore;
+  readonly live: LiveUpdates;
+  /** Browser origins allowed by CORS: the dashboard's, plus the stage's extras. */
+  readonly allowedOrigins: readonly string[];
+}
+
+/** The HTTP API: metric ingestion and the dashboard's queries, one function per route family. */
+export class PulseboardHttpApi extends Construct {
+  readonly api: HttpApi;
+
+  constructor(scope: Construct, id: string, props: PulseboardHttpApiProps) {
+    super(scope, id);
+    const { config } = props;
+
+    this.api = new HttpApi(this, 'Api', {
+      description: 'Pulseboard HTTP API',
+      createDefaultStage: false,
+      corsPreflight: {
+        allowOrigins: [...props.allowedOrigins],
+        allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.DELETE],
+        allowHeaders: ['content-type', 'authorization', 'idempotency-key'],
+        maxAge: Duration.hours(1),
+      },
+    });
+    Validations.of(this.api).acknowledge({
+      id: 'AwsSolutions-APIG4',
+      reason: 'The walking skeleton has no users yet; the JWT authorizer on every route except login and health lands with issue #5.',
+    });
+    const accessLogs = new LogGroup(this, 'AccessLogs', {
+      retention: config.logRetention,
+      removalPolicy: config.removalPolicy,
+    });
+    new HttpStage(this, 'DefaultStage', {
+      httpApi: this.api,
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: config.throttle,
+      accessLogSettings: {
+        destination: new LogGroupLogDestination(accessLogs),
+        format: AccessLogFormat.custom(
+          JSON.stringify({
+            requestId: '$context.requestId',
+            routeKey: '$context.routeKey',
+            status: '$context.status',
+            latencyMs: '$context.responseLatency',
+            integrationError: '$context.integrationErrorMessage',
+          }),
+        ),
+      },
+    });
+
+    const common = {
+      logRetention: config.logRetention,
+      logLevel: config.logLevel,
+      removalPolicy: config.removalPolicy,
+    };
+
+    const ingest = new NodeFunction(this, 'Ingest', {
+      ...common,
+      name: 'ingest',
+      description: 'POST /api/metrics: store datapoints, update snapshots, broadcast',
+      environment: {
+        [ENV.metricsTable]: props.metrics.table.tableName,
+        [ENV.pointRetentionSeconds]: String(config.pointRetention.toSeconds()),
+      },
+    });
+    props.metrics.grantIngest(ingest);
+    props.live.grantBroadcast(ingest);
+    this.route(HttpMethod.POST, '/api/metrics', ingest);
+
+    const systemMetrics = new NodeFunction(this, 'SystemMetrics', {
+      ...common,
+      name: 'system-metrics',
+      description: 'GET /api/dashboard/system-metrics: the latest host snapshot',
+      environment: { [ENV.metricsTable]: props.metrics.table.tableName },
+    });
+    props.metrics.grantQuery(systemMetrics);
+    this.route(HttpMethod.GET, '/api/dashboard/system-metrics', systemMetrics);
+  }
+
+  /** The API's base URL, e.g. https://abc123.execute-api.eu-west-1.amazonaws.com */
+  get url(): string {
+    return this.api.apiEndpoint;
+  }
+
+  private route(method: HttpMethod, path: string, fn: NodeFunction): void {
+    const id = `${method}${path.replace(/[^a-zA-Z0-9]/g, '')}`;
+    this.api.addRoutes({ path, methods: [method], integration: new HttpLambdaIntegration(id, fn) });
+  }
+}

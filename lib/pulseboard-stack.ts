@@ -1,0 +1,44 @@
+import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type { Construct } from 'constructs';
+import type { StageConfig } from './config';
+import { Alerting } from './constructs/alerting';
+import { DashboardSite } from './constructs/dashboard-site';
+import { PulseboardHttpApi } from './constructs/http-api';
+import { LiveUpdates } from './constructs/live-updates';
+import { MetricsStore } from './constructs/metrics-store';
+import { Notifications } from './constructs/notifications';
+
+export interface PulseboardStackProps extends StackProps {
+  readonly config: StageConfig;
+  /** The built dashboard (web/dist). */
+  readonly dashboardAssetDir: string;
+}
+
+/** Composes Pulseboard's capabilities; declares no raw resources of its own. */
+export class PulseboardStack extends Stack {
+  constructor(scope: Construct, id: string, props: PulseboardStackProps) {
+    super(scope, id, props);
+    const { config } = props;
+
+    const site = new DashboardSite(this, 'Dashboard', {
+      assetDir: props.dashboardAssetDir,
+      removalPolicy: config.removalPolicy,
+    });
+    const metrics = new MetricsStore(this, 'Metrics', { removalPolicy: config.removalPolicy });
+    const live = new LiveUpdates(this, 'Live', { config });
+    const http = new PulseboardHttpApi(this, 'Http', {
+      config,
+      metrics,
+      live,
+      allowedOrigins: [site.url, ...config.extraAllowedOrigins],
+    });
+    new Alerting(this, 'Alerting');
+    new Notifications(this, 'Notifications');
+
+    site.publish({ httpApiUrl: http.url, webSocketUrl: live.stage.url });
+
+    new CfnOutput(this, 'HttpApiUrl', { value: http.url, description: 'HTTP API base URL' });
+    new CfnOutput(this, 'WebSocketUrl', { value: live.stage.url, description: 'WebSocket API URL' });
+    new CfnOutput(this, 'DashboardUrl', { value: site.url, description: 'Dashboard URL' });
+  }
+}
