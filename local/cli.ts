@@ -1,0 +1,109 @@
+/**
+ * `npm start`: synthesizes the CDK app and runs it on this machine.
+ *   --port <n>     one port for the dashboard, HTTP API and WebSocket API at /ws (default 3000)
+ *   --data <dir>   persist DynamoDB in <dir> (default: in memory)
+ *   --no-agent     do not push this machine's metrics
+ *   --verbose      show DEBUG lines from the functions
+ */
+import { mkdirSync } from 'node:fs';
+import * as path from 'node:path';
+import { parseArgs } from 'node:util';
+import { startLocalRuntime } from './runtime';
+import { PROJECT_ROOT, synthesize } from './synth';
+
+const USAGE = 'usage: npm start -- [--port <n>] [--data <dir>] [--no-agent] [--verbose]';
+
+function parseOptions() {
+  const { values } = parseArgs({
+    options: {
+      port: { type: 'string', default: '3000' },
+      data: { type: 'string' },
+      'no-agent': { type: 'boolean', default: false },
+      verbose: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  const port = Number(values.port);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, got ${values.port}`);
+  return { ...values, port };
+}
+
+/** One compact line per function log line: time, function, level and message of Powertools' JSON. */
+function functionLogPrinter(verbose: boolean) {
+  return (functionName: string, line: string) => {
+    let entry: { level?: string; message?: string; timestamp?: string; error?: { message?: string } } | undefined;
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      // Not structured: print as it is.
+    }
+    const name = functionName.replace(/[A-F0-9]{8}$/, '');
+    if (!entry?.level) return console.log(`  ${name} ${line}`);
+    if (entry.level === 'DEBUG' && !verbose) return;
+    const detail = entry.error?.message ? ` (${entry.error.message})` : '';
+    console.log(`  ${name} ${entry.level} ${entry.message ?? ''}${detail}`);
+  };
+}
+
+async function main() {
+  let options: ReturnType<typeof parseOptions>;
+  try {
+    options = parseOptions();
+  } catch (error) {
+    console.error(`${(error as Error).message}\n${USAGE}`);
+    process.exit(2);
+  }
+  if (options.help) {
+    console.log(USAGE);
+    return;
+  }
+
+  const started = performance.now();
+  console.log('Pulseboard local: building the dashboard and synthesizing the stack…');
+  const assemblyDir = path.join(PROJECT_ROOT, '.pulseboard', 'cdk.out');
+  mkdirSync(assemblyDir, { recursive: true });
+  await synthesize({ outDir: assemblyDir });
+  const synthesized = performance.now();
+
+  const runtime = await startLocalRuntime({
+    assemblyDir,
+    port: options.port,
+    dataDir: options.data,
+    agent: !options['no-agent'],
+    outputsFile: path.join(PROJECT_ROOT, 'cdk-outputs.local.json'),
+    log: (line) => console.log(`  ${line}`),
+    functionLog: functionLogPrinter(options.verbose),
+  });
+
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping…`);
+    await runtime.stop();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+
+  const seconds = (ms: number) => (ms / 1000).toFixed(1);
+  console.log(
+    [
+      '',
+      `Pulseboard is running (${runtime.stackName}), ready in ${seconds(performance.now() - started)} s ` +
+        `(synth ${seconds(synthesized - started)} s, engines ${seconds(performance.now() - synthesized)} s)`,
+      `  Dashboard:      ${runtime.urls.DashboardUrl}`,
+      `  HTTP API:       ${runtime.urls.HttpApiUrl}`,
+      `  WebSocket API:  ${runtime.urls.WebSocketUrl}`,
+      '',
+      `Outputs written to cdk-outputs.local.json. ${options['no-agent'] ? 'Agent off.' : 'Agent: pushing this machine’s metrics every 2 s.'} Ctrl-C stops everything.`,
+      '',
+    ].join('\n'),
+  );
+}
+
+main().catch((error: unknown) => {
+  // One line, no stack trace: the errors that reach here explain themselves (port in use, no Java).
+  console.error(`Pulseboard could not start: ${(error as Error).message}`);
+  process.exit(1);
+});

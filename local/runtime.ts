@@ -1,0 +1,168 @@
+import { writeFileSync } from 'node:fs';
+import * as path from 'node:path';
+import { functionAssetDir, loadStackAssembly } from './assembly';
+import { createTablesFromTemplate, type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
+import { type LocalEventBridge, startEventBridge } from './eventbridge';
+import { type GatewayLimits, type RunningGateway, startGateway, WEBSOCKET_PATH } from './gateway';
+import { startHostAgent } from './host-agent';
+import { createResolver } from './intrinsics';
+import { createLambdaRuntime, type LambdaRuntime } from './lambda-runtime';
+import { freePort } from './ports';
+import { type LocalSns, startSns } from './sns';
+import { PROJECT_ROOT } from './synth';
+import type { LocalEndpoints, Resolver } from './types';
+
+export const LOCAL_REGION = 'us-east-1';
+
+export interface LocalRuntimeOptions {
+  /** The synthesized cloud assembly (cdk.out) to serve. */
+  readonly assemblyDir: string;
+  /** The one port for the dashboard, the HTTP API and the WebSocket API (`/ws`); 0 picks a free one. */
+  readonly port?: number;
+  readonly host?: string;
+  /** Persist DynamoDB here; in memory when unset. */
+  readonly dataDir?: string;
+  /** Push this machine's metrics through the HTTP API (default on). */
+  readonly agent?: boolean | { readonly intervalMs: number };
+  /** Write the stack outputs here in `cdk deploy --outputs-file` shape. */
+  readonly outputsFile?: string;
+  readonly limits?: Partial<GatewayLimits>;
+  /** Runtime messages (one line each). */
+  readonly log?: (line: string) => void;
+  /** Each line a function logs. */
+  readonly functionLog?: (functionName: string, line: string) => void;
+}
+
+/** The URLs `cdk deploy` would output, served locally. */
+export interface StackUrls {
+  readonly HttpApiUrl: string;
+  readonly WebSocketUrl: string;
+  readonly DashboardUrl: string;
+}
+
+export interface LocalRuntime {
+  readonly stackName: string;
+  readonly urls: StackUrls;
+  /** The engines' endpoints, for tests and tools that talk to them directly (SDK clients). */
+  readonly engines: { readonly dynamodb: string; readonly sns: string; readonly eventBridge: string };
+  readonly lambda: LambdaRuntime;
+  /** Resolves template values to their local form (table names, queue URLs, …). */
+  readonly resolver: Resolver;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts the whole stack on this machine from its synthesized template: DynamoDB Local, fauxqs for
+ * SNS/SQS, the local EventBridge router, the bundled functions in worker threads, and one gateway
+ * for the APIs and the dashboard. Everything started is stopped again if a later step fails.
+ */
+export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const log = options.log ?? ((line: string) => console.error(line));
+  const assembly = loadStackAssembly(options.assemblyDir);
+  const { template, stackName } = assembly;
+  const host = options.host ?? '127.0.0.1';
+  const port = options.port === undefined ? 3000 : options.port === 0 ? await freePort() : options.port;
+  const httpBase = `http://${host}:${port}`;
+  const endpoints: LocalEndpoints = {
+    httpBase,
+    webSocketUrl: `ws://${host}:${port}${WEBSOCKET_PATH}`,
+    connectionsBase: `${httpBase}${WEBSOCKET_PATH}`,
+  };
+
+  const stoppers: (() => Promise<void>)[] = [];
+  const stopAll = async () => {
+    for (const stop of stoppers.reverse().splice(0)) {
+      await stop().catch((error: unknown) => log(`stopping: ${(error as Error).message}`));
+    }
+  };
+
+  try {
+    const namingResolver = createResolver({ template, stackName, region: LOCAL_REGION });
+    const [dynamodb, sns]: [DynamoDbLocal, LocalSns] = await Promise.all([
+      startDynamoDbLocal({ dataDir: options.dataDir ? path.join(options.dataDir, 'dynamodb') : undefined }),
+      startSns({ template, resolver: namingResolver, region: LOCAL_REGION, log }),
+    ]);
+    stoppers.push(dynamodb.stop, sns.stop);
+
+    // Final values: queue URLs as fauxqs made them, and AWS endpoint URLs mapped to this machine.
+    const resolver = createResolver({ template, stackName, region: LOCAL_REGION, endpoints, overrides: { ...sns.overrides } });
+    await createTablesFromTemplate(dynamodb.endpoint, template, resolver);
+
+    // The router invokes targets through the Lambda runtime, which is created next with the
+    // router's endpoint in its environment; the late-bound invoker breaks that cycle.
+    let lambda: LambdaRuntime | undefined;
+    const eventBridge: LocalEventBridge = await startEventBridge({
+      template,
+      resolver,
+      invoker: {
+        invoke: (ref, event) => (lambda as LambdaRuntime).invoke(ref, event),
+        invokeAsync: (ref, event) => (lambda as LambdaRuntime).invokeAsync(ref, event),
+      },
+      region: LOCAL_REGION,
+      sqsSend: (queueArn, body, attributes) => sns.sendToQueue(queueArn, body, attributes),
+      log,
+    });
+    stoppers.push(eventBridge.stop);
+
+    lambda = createLambdaRuntime({
+      template,
+      resolver,
+      region: LOCAL_REGION,
+      codeDir: (logicalId) => functionAssetDir(assembly, logicalId),
+      sdkResolveDir: PROJECT_ROOT,
+      // Handlers reach every engine through the SDK's own endpoint variables; no handler branches.
+      extraEnv: {
+        AWS_ENDPOINT_URL_DYNAMODB: dynamodb.endpoint,
+        AWS_ENDPOINT_URL_SNS: sns.endpoint,
+        AWS_ENDPOINT_URL_SQS: sns.endpoint,
+        AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint,
+      },
+      log: options.functionLog,
+    });
+    const runtime = lambda;
+    stoppers.push(() => runtime.close());
+
+    const gateway: RunningGateway = await startGateway({
+      port,
+      host,
+      assembly,
+      resolver,
+      invoker: lambda,
+      limits: options.limits,
+      log,
+    });
+    stoppers.push(gateway.close);
+
+    const urls = stackUrls(resolver.resolve(template.Outputs ?? {}) as Record<string, { Value: string }>);
+    if (options.outputsFile) {
+      writeFileSync(options.outputsFile, `${JSON.stringify({ [stackName]: urls }, null, 2)}\n`);
+    }
+
+    if (options.agent !== false) {
+      const intervalMs = typeof options.agent === 'object' ? options.agent.intervalMs : 2000;
+      const agent = startHostAgent({ httpApiUrl: urls.HttpApiUrl, intervalMs, log });
+      stoppers.push(async () => agent.stop());
+    }
+
+    return {
+      stackName,
+      urls,
+      engines: { dynamodb: dynamodb.endpoint, sns: sns.endpoint, eventBridge: eventBridge.endpoint },
+      lambda,
+      resolver,
+      stop: stopAll,
+    };
+  } catch (error) {
+    await stopAll();
+    throw error;
+  }
+}
+
+function stackUrls(outputs: Record<string, { Value: string }>): StackUrls {
+  const value = (name: keyof StackUrls) => {
+    const found = outputs[name]?.Value;
+    if (typeof found !== 'string') throw new Error(`The template has no ${name} output`);
+    return found;
+  };
+  return { HttpApiUrl: value('HttpApiUrl'), WebSocketUrl: value('WebSocketUrl'), DashboardUrl: value('DashboardUrl') };
+}

@@ -1,0 +1,61 @@
+import { once } from 'node:events';
+import WebSocket from 'ws';
+
+/** A WebSocket client that records every message it receives, for tests. */
+export class RecordingSocket {
+  readonly messages: { type: string; payload: unknown }[] = [];
+  readonly socket: WebSocket;
+
+  private constructor(socket: WebSocket) {
+    this.socket = socket;
+    socket.on('message', (data) => this.messages.push(JSON.parse(String(data))));
+  }
+
+  static async open(url: string): Promise<RecordingSocket> {
+    const socket = new WebSocket(url);
+    const client = new RecordingSocket(socket);
+    await once(socket, 'open');
+    return client;
+  }
+
+  send(message: unknown): void {
+    this.socket.send(JSON.stringify(message));
+  }
+
+  ofType(type: string) {
+    return this.messages.filter((m) => m.type === type);
+  }
+
+  /** Waits, with a bound, until a message of the type arrives beyond the `after`-th one. */
+  async next(type: string, after = this.ofType(type).length, timeoutMs = 10_000) {
+    await waitFor(() => this.ofType(type).length > after, `a "${type}" message`, timeoutMs);
+    return this.ofType(type)[after] as { type: string; payload: Record<string, unknown> };
+  }
+
+  async close(): Promise<void> {
+    if (this.socket.readyState === WebSocket.CLOSED) return;
+    const closed = once(this.socket, 'close');
+    this.socket.close();
+    await closed;
+  }
+}
+
+/** Polls a condition with a bound instead of sleeping a fixed time. */
+export async function waitFor(condition: () => boolean | Promise<boolean>, what: string, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(`Timed out after ${timeoutMs} ms waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 25));
+  }
+}
+
+/** POSTs JSON and returns the status and the parsed body. */
+export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
+  const response = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+  const text = await response.text();
+  return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
