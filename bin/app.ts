@@ -1,7 +1,7 @@
-import { App, Validations } from 'aws-cdk-lib';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { App, Validations } from 'aws-cdk-lib';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { stackName, stageConfig } from '../lib/config';
 import { PulseboardStack } from '../lib/pulseboard-stack';
 

@@ -24,24 +24,30 @@ function parseOptions() {
     },
   });
   const port = Number(values.port);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be 0-65535, got ${values.port}`);
+  if (!Number.isInteger(port) || port < 0 || port > 65535)
+    throw new Error(`--port must be 0-65535, got ${values.port}`);
   return { ...values, port };
 }
 
-/** One compact line per function log line: time, function, level and message of Powertools' JSON. */
+/**
+ * One compact line per function log line: the function, then level and message of Powertools'
+ * JSON (console lines arrive as `time\trequestId\tLEVEL\tmessage`). Lambda's per-invocation
+ * REPORT lines and DEBUG entries show only with --verbose.
+ */
 function functionLogPrinter(verbose: boolean) {
   return (functionName: string, line: string) => {
-    let entry: { level?: string; message?: string; timestamp?: string; error?: { message?: string } } | undefined;
+    if (line.startsWith('REPORT ') && !verbose) return;
+    const text = line.split('\t').at(-1) ?? line;
+    let entry: { level?: string; message?: string; error?: { message?: string } } | undefined;
     try {
-      entry = JSON.parse(line);
+      entry = JSON.parse(text);
     } catch {
-      // Not structured: print as it is.
+      // Not structured: print it as it is.
     }
-    const name = functionName.replace(/[A-F0-9]{8}$/, '');
-    if (!entry?.level) return console.log(`  ${name} ${line}`);
+    if (!entry?.level) return console.log(`  ${functionName} ${text}`);
     if (entry.level === 'DEBUG' && !verbose) return;
     const detail = entry.error?.message ? ` (${entry.error.message})` : '';
-    console.log(`  ${name} ${entry.level} ${entry.message ?? ''}${detail}`);
+    console.log(`  ${functionName} ${entry.level} ${entry.message ?? ''}${detail}`);
   };
 }
 

@@ -75,7 +75,8 @@ export function startHostAgent(options: HostAgentOptions): { stop(): void } {
       if (failing) log('agent: ingest is reachable again');
       failing = false;
     } catch (error) {
-      if (!failing) log(`agent: could not push metrics (${(error as Error).message}); retrying every ${intervalMs} ms`);
+      if (!failing)
+        log(`agent: could not push metrics (${(error as Error).message}); retrying every ${intervalMs} ms`);
       failing = true;
     }
   };

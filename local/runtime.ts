@@ -85,7 +85,13 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     stoppers.push(dynamodb.stop, sns.stop);
 
     // Final values: queue URLs as fauxqs made them, and AWS endpoint URLs mapped to this machine.
-    const resolver = createResolver({ template, stackName, region: LOCAL_REGION, endpoints, overrides: { ...sns.overrides } });
+    const resolver = createResolver({
+      template,
+      stackName,
+      region: LOCAL_REGION,
+      endpoints,
+      overrides: { ...sns.overrides },
+    });
     await createTablesFromTemplate(dynamodb.endpoint, template, resolver);
 
     // The router invokes targets through the Lambda runtime, which is created next with the
@@ -164,5 +170,9 @@ function stackUrls(outputs: Record<string, { Value: string }>): StackUrls {
     if (typeof found !== 'string') throw new Error(`The template has no ${name} output`);
     return found;
   };
-  return { HttpApiUrl: value('HttpApiUrl'), WebSocketUrl: value('WebSocketUrl'), DashboardUrl: value('DashboardUrl') };
+  return {
+    HttpApiUrl: value('HttpApiUrl'),
+    WebSocketUrl: value('WebSocketUrl'),
+    DashboardUrl: value('DashboardUrl'),
+  };
 }

@@ -22,13 +22,22 @@ let passed = 0;
 let failed = 0;
 const count = (ok: boolean) => (ok ? passed++ : failed++);
 
-count(step('typecheck', bin('tsc'), ['-p', 'tsconfig.json']) && step('typecheck web', bin('tsc'), ['-p', 'web/tsconfig.json']));
+count(
+  step('typecheck', bin('tsc'), ['-p', 'tsconfig.json']) &&
+    step('typecheck web', bin('tsc'), ['-p', 'web/tsconfig.json']),
+);
 count(step('lint', bin('biome'), ['check', '.']));
 
 const reportFile = path.join(PROJECT_ROOT, 'test-results', 'vitest.json');
 mkdirSync(path.dirname(reportFile), { recursive: true });
 const projects = process.argv.slice(2).flatMap((name) => ['--project', name]);
-const vitestOk = step('tests', bin('vitest'), ['run', ...projects, '--reporter=default', '--reporter=json', `--outputFile.json=${reportFile}`]);
+const vitestOk = step('tests', bin('vitest'), [
+  'run',
+  ...projects,
+  '--reporter=default',
+  '--reporter=json',
+  `--outputFile.json=${reportFile}`,
+]);
 
 try {
   const report = JSON.parse(readFileSync(reportFile, 'utf8')) as {
@@ -41,7 +50,9 @@ try {
   passed += report.numPassedTests;
   failed += report.numFailedTests;
   // A file that fails before its tests run (a crashed setup) counts as one failure.
-  const brokenFiles = report.testResults.filter((file) => file.status === 'failed' && file.assertionResults.length === 0);
+  const brokenFiles = report.testResults.filter(
+    (file) => file.status === 'failed' && file.assertionResults.length === 0,
+  );
   failed += brokenFiles.length;
   const skipped = report.numPendingTests + report.numTodoTests;
   console.log(`\n${passed} passed, ${failed} failed${skipped > 0 ? `, ${skipped} skipped` : ''}`);

@@ -3,8 +3,8 @@ import { documentClient, managementApiClient } from '../shared/adapters/clients'
 import { DynamoConnectionRegistry } from '../shared/adapters/dynamo-connection-registry';
 import { DynamoMetricsStore } from '../shared/adapters/dynamo-metrics-store';
 import { broadcast } from '../shared/broadcast';
-import { ENV } from '../shared/env-names';
 import { readEnv, readPositiveInt } from '../shared/env';
+import { ENV } from '../shared/env-names';
 import { PulseboardError } from '../shared/errors';
 import { httpRoute } from '../shared/handler-kit';
 import { json, parseJsonBody } from '../shared/http';
@@ -14,7 +14,11 @@ import { ingestBatch } from './ingest';
 const env = readEnv([ENV.metricsTable, ENV.connectionsTable, ENV.websocketCallbackUrl]);
 const SEVEN_DAYS = 7 * 24 * 60 * 60;
 const client = documentClient();
-const store = new DynamoMetricsStore(client, env.METRICS_TABLE, readPositiveInt(ENV.pointRetentionSeconds, SEVEN_DAYS));
+const store = new DynamoMetricsStore(
+  client,
+  env.METRICS_TABLE,
+  readPositiveInt(ENV.pointRetentionSeconds, SEVEN_DAYS),
+);
 const registry = new DynamoConnectionRegistry(client, env.CONNECTIONS_TABLE);
 const messenger = new ApiGatewayMessenger(managementApiClient(env.WEBSOCKET_CALLBACK_URL));
 
@@ -22,7 +26,10 @@ const messenger = new ApiGatewayMessenger(managementApiClient(env.WEBSOCKET_CALL
 export const handler = httpRoute(async (event) => {
   const contentType = event.headers['content-type'] ?? 'application/json';
   if (!/^application\/json\b/i.test(contentType)) {
-    throw new PulseboardError('UNSUPPORTED_MEDIA_TYPE', `Content-Type ${contentType} is not supported; send application/json`);
+    throw new PulseboardError(
+      'UNSUPPORTED_MEDIA_TYPE',
+      `Content-Type ${contentType} is not supported; send application/json`,
+    );
   }
   const result = await ingestBatch(parseJsonBody(event), {
     store,
@@ -31,7 +38,8 @@ export const handler = httpRoute(async (event) => {
       const outcome = await broadcast(channel, message, {
         registry,
         messenger,
-        onError: (connectionId, error) => logger.warn('Broadcast to a connection failed', { connectionId, error: error as Error }),
+        onError: (connectionId, error) =>
+          logger.warn('Broadcast to a connection failed', { connectionId, error: error as Error }),
       });
       logger.debug('Broadcast done', { channel, ...outcome });
     },

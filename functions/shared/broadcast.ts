@@ -22,7 +22,11 @@ export const DEFAULT_BROADCAST_CONCURRENCY = 32;
  * answers 410 Gone is forgotten (that one and no other); other failures are counted and reported,
  * and never stop the rest of the audience from receiving the message.
  */
-export async function broadcast(channel: string, message: Envelope, deps: BroadcastDeps): Promise<BroadcastResult> {
+export async function broadcast(
+  channel: string,
+  message: Envelope,
+  deps: BroadcastDeps,
+): Promise<BroadcastResult> {
   const limit = Math.max(1, deps.concurrency ?? DEFAULT_BROADCAST_CONCURRENCY);
   const data = JSON.stringify(message);
   const result: BroadcastResult = { sent: 0, gone: 0, failed: 0 };

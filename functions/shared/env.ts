@@ -21,7 +21,11 @@ export function readEnv<const N extends EnvName>(
 }
 
 /** Reads a positive integer variable, or the fallback when unset. */
-export function readPositiveInt(name: EnvName, fallback: number, source: NodeJS.ProcessEnv = process.env): number {
+export function readPositiveInt(
+  name: EnvName,
+  fallback: number,
+  source: NodeJS.ProcessEnv = process.env,
+): number {
   const raw = source[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);

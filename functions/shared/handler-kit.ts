@@ -4,7 +4,10 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { errorResponse, isServerError } from './http';
 import { logger } from './logger';
 
-type HttpRoute = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+type HttpRoute = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
 
 /**
  * Wraps an HTTP API route: request-scoped structured logging, and every thrown error turned into
@@ -19,7 +22,11 @@ export function httpRoute(route: HttpRoute) {
       } catch (error) {
         const response = errorResponse(error);
         if (isServerError(response)) logger.error('Request failed', { error: error as Error });
-        else logger.info('Request rejected', { status: response.statusCode, code: (error as { code?: string }).code });
+        else
+          logger.info('Request rejected', {
+            status: response.statusCode,
+            code: (error as { code?: string }).code,
+          });
         return response;
       }
     });

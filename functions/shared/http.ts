@@ -34,7 +34,9 @@ export function errorResponse(error: unknown): APIGatewayProxyStructuredResultV2
     const status = STATUS_BY_CODE[error.code] ?? 500;
     if (status < 500) {
       const issues = error instanceof ValidationError && error.issues.length > 0 ? error.issues : undefined;
-      return json(status, { error: { code: error.code, message: error.message, issues } } satisfies ErrorBody);
+      return json(status, {
+        error: { code: error.code, message: error.message, issues },
+      } satisfies ErrorBody);
     }
   }
   return json(500, { error: { code: 'INTERNAL', message: 'Internal error' } } satisfies ErrorBody);

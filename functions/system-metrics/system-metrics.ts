@@ -11,7 +11,9 @@ export async function latestSnapshot(store: MetricsStore, host: string | undefin
   }
   const snapshot = await store.getSnapshot(host);
   if (!snapshot) {
-    throw new NotFoundError(host ? `No system metrics for host "${host}" yet` : 'No system metrics have been received yet');
+    throw new NotFoundError(
+      host ? `No system metrics for host "${host}" yet` : 'No system metrics have been received yet',
+    );
   }
   return snapshot;
 }

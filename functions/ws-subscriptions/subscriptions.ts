@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod/mini';
 import { type Envelope, envelope } from '../shared/domain/messages';
 import { PulseboardError, ValidationError } from '../shared/errors';
 import type { ConnectionRegistry } from '../shared/ports';
@@ -9,9 +9,8 @@ const CHANNEL_PATTERN = /^[\x21-\x7e][\x20-\x7e]{0,255}$/;
 const requestSchema = z.object({
   action: z.enum(['subscribe', 'unsubscribe']),
   channels: z
-    .array(z.string().regex(CHANNEL_PATTERN, 'channels are 1-256 printable ASCII characters'))
-    .min(1)
-    .max(MAX_CHANNELS_PER_REQUEST),
+    .array(z.string().check(z.regex(CHANNEL_PATTERN, 'channels are 1-256 printable ASCII characters')))
+    .check(z.minLength(1), z.maxLength(MAX_CHANNELS_PER_REQUEST)),
 });
 
 export type SubscriptionRequest = z.infer<typeof requestSchema>;
@@ -22,7 +21,9 @@ export function parseSubscriptionRequest(body: string | undefined): Subscription
   try {
     parsed = JSON.parse(body ?? '');
   } catch {
-    throw new ValidationError('Messages must be JSON, e.g. {"action":"subscribe","channels":["system_metrics"]}');
+    throw new ValidationError(
+      'Messages must be JSON, e.g. {"action":"subscribe","channels":["system_metrics"]}',
+    );
   }
   const result = requestSchema.safeParse(parsed);
   if (!result.success) {

@@ -1,10 +1,10 @@
+import { existsSync } from 'node:fs';
 import { type CfnElement, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
 import { Distribution, HttpVersion, PriceClass, ViewerProtocolPolicy } from 'aws-cdk-lib/aws-cloudfront';
 import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
 import { Construct } from 'constructs';
-import { existsSync } from 'node:fs';
 
 export interface DashboardSiteProps {
   /** The built dashboard (web/dist). */
@@ -23,7 +23,11 @@ export class DashboardSite extends Construct {
   readonly bucket: Bucket;
   readonly distribution: Distribution;
 
-  constructor(scope: Construct, id: string, private readonly props: DashboardSiteProps) {
+  constructor(
+    scope: Construct,
+    id: string,
+    private readonly props: DashboardSiteProps,
+  ) {
     super(scope, id);
     if (!existsSync(props.assetDir)) {
       throw new Error(`The dashboard is not built (${props.assetDir} is missing): run npm run build:web`);
@@ -48,13 +52,29 @@ export class DashboardSite extends Construct {
 
     Validations.of(this.bucket).acknowledge({
       id: 'AwsSolutions-S1',
-      reason: 'The bucket holds only the public dashboard build and is read solely by CloudFront (OAC); requests are visible in CloudFront metrics.',
+      reason:
+        'The bucket holds only the public dashboard build and is read solely by CloudFront (OAC); requests are visible in CloudFront metrics.',
     });
     Validations.of(this.distribution).acknowledge(
-      { id: 'AwsSolutions-CFR1', reason: 'Operators of a team dashboard may be anywhere; there is no geography to restrict.' },
-      { id: 'AwsSolutions-CFR2', reason: 'The distribution serves static files only; the APIs behind it are throttled by API Gateway. WAF is an opt-in cost.' },
-      { id: 'AwsSolutions-CFR3', reason: 'Static public assets; CloudFront standard logs need an ACL-enabled bucket and add cost without security value here.' },
-      { id: 'AwsSolutions-CFR4', reason: 'The default *.cloudfront.net certificate is used (no custom domain), whose TLS policy CloudFront fixes; viewers are redirected to HTTPS.' },
+      {
+        id: 'AwsSolutions-CFR1',
+        reason: 'Operators of a team dashboard may be anywhere; there is no geography to restrict.',
+      },
+      {
+        id: 'AwsSolutions-CFR2',
+        reason:
+          'The distribution serves static files only; the APIs behind it are throttled by API Gateway. WAF is an opt-in cost.',
+      },
+      {
+        id: 'AwsSolutions-CFR3',
+        reason:
+          'Static public assets; CloudFront standard logs need an ACL-enabled bucket and add cost without security value here.',
+      },
+      {
+        id: 'AwsSolutions-CFR4',
+        reason:
+          'The default *.cloudfront.net certificate is used (no custom domain), whose TLS policy CloudFront fixes; viewers are redirected to HTTPS.',
+      },
     );
   }
 
@@ -83,15 +103,33 @@ export class DashboardSite extends Construct {
  * policy and S3 wildcards CDK chooses. These findings are about that framework code, not ours.
  */
 function acknowledgeBucketDeploymentHandler(stack: Stack, bucket: Bucket): void {
-  const handler = stack.node.children.find((child) => child.node.id.startsWith('Custom::CDKBucketDeployment'));
+  const handler = stack.node.children.find((child) =>
+    child.node.id.startsWith('Custom::CDKBucketDeployment'),
+  );
   if (!handler) return;
-  const reason = 'CDK BucketDeployment handler (framework code): it copies the built dashboard from the CDK asset bucket into the site bucket.';
+  const reason =
+    'CDK BucketDeployment handler (framework code): it copies the built dashboard from the CDK asset bucket into the site bucket.';
   Validations.of(handler).acknowledge(
     { id: 'AwsSolutions-L1', reason: `${reason} CDK pins its runtime.` },
-    { id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]', reason: `${reason} It writes only its own logs.` },
-    ...['Action::s3:GetObject*', 'Action::s3:GetBucket*', 'Action::s3:List*', 'Action::s3:DeleteObject*', 'Action::s3:Abort*', 'Resource::*']
-      .map((finding) => ({ id: `AwsSolutions-IAM5[${finding}]`, reason: `${reason} CDK grants these S3 actions for the copy and prune.` })),
-    { id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]', reason: `${reason} It reads the staged asset zips.` },
+    {
+      id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AWSLambdaBasicExecutionRole]',
+      reason: `${reason} It writes only its own logs.`,
+    },
+    ...[
+      'Action::s3:GetObject*',
+      'Action::s3:GetBucket*',
+      'Action::s3:List*',
+      'Action::s3:DeleteObject*',
+      'Action::s3:Abort*',
+      'Resource::*',
+    ].map((finding) => ({
+      id: `AwsSolutions-IAM5[${finding}]`,
+      reason: `${reason} CDK grants these S3 actions for the copy and prune.`,
+    })),
+    {
+      id: 'AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:s3:::cdk-hnb659fds-assets-<AWS::AccountId>-<AWS::Region>/*]',
+      reason: `${reason} It reads the staged asset zips.`,
+    },
   );
   Validations.of(handler).acknowledge({
     id: `AwsSolutions-IAM5[Resource::<${stack.resolve((bucket.node.defaultChild as CfnElement).logicalId)}.Arn>/*]`,

@@ -1,4 +1,5 @@
 import { Duration, Validations } from 'aws-cdk-lib';
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import {
   CorsHttpMethod,
   HttpApi,
@@ -6,7 +7,6 @@ import {
   HttpStage,
   LogGroupLogDestination,
 } from 'aws-cdk-lib/aws-apigatewayv2';
-import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
@@ -44,7 +44,8 @@ export class PulseboardHttpApi extends Construct {
     });
     Validations.of(this.api).acknowledge({
       id: 'AwsSolutions-APIG4',
-      reason: 'The walking skeleton has no users yet; the JWT authorizer on every route except login and health lands with issue #5.',
+      reason:
+        'The walking skeleton has no users yet; the JWT authorizer on every route except login and health lands with issue #5.',
     });
     const accessLogs = new LogGroup(this, 'AccessLogs', {
       retention: config.logRetention,

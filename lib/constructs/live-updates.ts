@@ -1,6 +1,6 @@
 import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
-import { LogGroupLogDestination, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import { LogGroupLogDestination, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
@@ -65,7 +65,9 @@ export class LiveUpdates extends Construct {
       description: 'Pulseboard live updates',
       routeSelectionExpression: '$request.body.action',
       connectRouteOptions: { integration: new WebSocketLambdaIntegration('ConnectIntegration', connect) },
-      disconnectRouteOptions: { integration: new WebSocketLambdaIntegration('DisconnectIntegration', disconnect) },
+      disconnectRouteOptions: {
+        integration: new WebSocketLambdaIntegration('DisconnectIntegration', disconnect),
+      },
       defaultRouteOptions: {
         integration: new WebSocketLambdaIntegration('FallbackIntegration', subscriptions),
         returnResponse: true,
@@ -132,7 +134,8 @@ export class LiveUpdates extends Construct {
     // The finding sits on the role's policy, not on the function.
     Validations.of(fn.role as IConstruct).acknowledge({
       id: `AwsSolutions-IAM5[Resource::arn:<AWS::Partition>:execute-api:<AWS::Region>:<AWS::AccountId>:<${logicalIdOf(this.api)}>/${this.stage.stageName}/*/@connections/*]`,
-      reason: 'PostToConnection targets connection ids that exist only at run time; the grant is scoped to this API and stage.',
+      reason:
+        'PostToConnection targets connection ids that exist only at run time; the grant is scoped to this API and stage.',
     });
     fn.addEnvironment(ENV.connectionsTable, this.connectionsTable.tableName);
     fn.addEnvironment(ENV.websocketCallbackUrl, this.callbackUrl);

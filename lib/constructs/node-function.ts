@@ -1,11 +1,11 @@
+import * as path from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { Duration, type RemovalPolicy, Validations } from 'aws-cdk-lib';
 import { Role, ServicePrincipal } from 'aws-cdk-lib/aws-iam';
 import { Architecture, Runtime } from 'aws-cdk-lib/aws-lambda';
 import { NodejsFunction, OutputFormat } from 'aws-cdk-lib/aws-lambda-nodejs';
 import { LogGroup, type RetentionDays } from 'aws-cdk-lib/aws-logs';
-import { Construct } from 'constructs';
-import * as path from 'node:path';
-import { fileURLToPath } from 'node:url';
+import type { Construct } from 'constructs';
 
 const FUNCTIONS_DIR = path.join(path.dirname(fileURLToPath(import.meta.url)), '..', '..', 'functions');
 

@@ -1,9 +1,9 @@
-import { App, Validations } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
+import { App, Validations } from 'aws-cdk-lib';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { stageConfig } from '../../lib/config';
 import { PulseboardStack } from '../../lib/pulseboard-stack';
@@ -16,7 +16,10 @@ function dashboardFixture(): string {
 
 function build(stage: 'dev' | 'prod') {
   const app = new App({ context: { 'aws:cdk:enable-asset-metadata': false } });
-  const stack = new PulseboardStack(app, `Pulseboard-${stage}`, { config: stageConfig(stage), dashboardAssetDir: dashboardFixture() });
+  const stack = new PulseboardStack(app, `Pulseboard-${stage}`, {
+    config: stageConfig(stage),
+    dashboardAssetDir: dashboardFixture(),
+  });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   return { app, stack };
 }
@@ -26,7 +29,9 @@ type Resources = Record<string, { Type: string; Properties: Record<string, unkno
 /** The logical id of the function whose description starts with the given text. */
 function functionId(resources: Resources, descriptionPrefix: string): string {
   const found = Object.entries(resources).find(
-    ([, r]) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.Description ?? '').startsWith(descriptionPrefix),
+    ([, r]) =>
+      r.Type === 'AWS::Lambda::Function' &&
+      String(r.Properties.Description ?? '').startsWith(descriptionPrefix),
   );
   if (!found) throw new Error(`no function described as ${descriptionPrefix}`);
   return found[0];
@@ -34,7 +39,9 @@ function functionId(resources: Resources, descriptionPrefix: string): string {
 
 /** The logical id of the function a route's integration invokes. */
 function routeTarget(resources: Resources, routeKey: string): string {
-  const route = Object.values(resources).find((r) => r.Type === 'AWS::ApiGatewayV2::Route' && r.Properties.RouteKey === routeKey);
+  const route = Object.values(resources).find(
+    (r) => r.Type === 'AWS::ApiGatewayV2::Route' && r.Properties.RouteKey === routeKey,
+  );
   if (!route) throw new Error(`no route ${routeKey}`);
   const integrationId = JSON.stringify(route.Properties.Target).match(/"Ref":"([^"]+)"/)?.[1] ?? '';
   const uri = JSON.stringify(resources[integrationId]?.Properties.IntegrationUri);
@@ -45,7 +52,9 @@ function routeTarget(resources: Resources, routeKey: string): string {
 function actionsOf(resources: Resources, fnId: string): string[] {
   const roleId = JSON.stringify(resources[fnId]?.Properties.Role).match(/"Fn::GetAtt":\["([^"]+)"/)?.[1];
   return Object.values(resources)
-    .filter((r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(`"${roleId}"`))
+    .filter(
+      (r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(`"${roleId}"`),
+    )
     .flatMap((r) => (r.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement)
     .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
 }
@@ -62,7 +71,9 @@ describe('Pulseboard stack (dev)', () => {
 
   it('routes each HTTP path to its function', () => {
     expect(routeTarget(resources, 'POST /api/metrics')).toBe(functionId(resources, 'POST /api/metrics'));
-    expect(routeTarget(resources, 'GET /api/dashboard/system-metrics')).toBe(functionId(resources, 'GET /api/dashboard/system-metrics'));
+    expect(routeTarget(resources, 'GET /api/dashboard/system-metrics')).toBe(
+      functionId(resources, 'GET /api/dashboard/system-metrics'),
+    );
   });
 
   it('routes the WebSocket lifecycle and actions, selecting on the body action', () => {
@@ -74,37 +85,66 @@ describe('Pulseboard stack (dev)', () => {
     expect(routeTarget(resources, '$disconnect')).toBe(functionId(resources, 'WebSocket $disconnect'));
     for (const key of ['subscribe', 'unsubscribe', '$default']) {
       expect(routeTarget(resources, key)).toBe(functionId(resources, 'WebSocket subscribe'));
-      template.hasResourceProperties('AWS::ApiGatewayV2::Route', { RouteKey: key, RouteResponseSelectionExpression: '$default' });
+      template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+        RouteKey: key,
+        RouteResponseSelectionExpression: '$default',
+      });
     }
   });
 
   it('runs every function on Node 22, arm64, with source maps and a log level', () => {
     const functions = Object.values(resources).filter(
-      (r) => r.Type === 'AWS::Lambda::Function' && String(r.Properties.Description ?? '').length > 0 && r.Properties.Runtime !== undefined,
+      (r) =>
+        r.Type === 'AWS::Lambda::Function' &&
+        String(r.Properties.Description ?? '').length > 0 &&
+        r.Properties.Runtime !== undefined,
     );
-    const ours = functions.filter((r) => !String(r.Properties.Handler).startsWith('index.handler') || r.Properties.Runtime === 'nodejs22.x');
+    const ours = functions.filter(
+      (r) =>
+        !String(r.Properties.Handler).startsWith('index.handler') || r.Properties.Runtime === 'nodejs22.x',
+    );
     expect(ours.length).toBeGreaterThanOrEqual(5);
     for (const fn of ours) {
       expect(fn.Properties).toMatchObject({
         Runtime: 'nodejs22.x',
         Architectures: ['arm64'],
-        Environment: { Variables: expect.objectContaining({ NODE_OPTIONS: '--enable-source-maps', POWERTOOLS_LOG_LEVEL: 'DEBUG' }) },
+        Environment: {
+          Variables: expect.objectContaining({
+            NODE_OPTIONS: '--enable-source-maps',
+            POWERTOOLS_LOG_LEVEL: 'DEBUG',
+          }),
+        },
       });
     }
   });
 
   it('gives the ingest function its tables, the callback URL and retention in seconds', () => {
-    const vars = (resources[functionId(resources, 'POST /api/metrics')]?.Properties.Environment as { Variables: Record<string, unknown> })
-      .Variables;
+    const ingest = resources[functionId(resources, 'POST /api/metrics')];
+    const vars =
+      (ingest?.Properties.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables ?? {};
     expect(Object.keys(vars)).toEqual(
-      expect.arrayContaining(['METRICS_TABLE', 'CONNECTIONS_TABLE', 'WEBSOCKET_CALLBACK_URL', 'POINT_RETENTION_SECONDS']),
+      expect.arrayContaining([
+        'METRICS_TABLE',
+        'CONNECTIONS_TABLE',
+        'WEBSOCKET_CALLBACK_URL',
+        'POINT_RETENTION_SECONDS',
+      ]),
     );
     expect(vars.POINT_RETENTION_SECONDS).toBe(String(7 * 24 * 3600));
   });
 
   it('grants each function only what it uses', () => {
     expect(actionsOf(resources, functionId(resources, 'POST /api/metrics')).sort()).toEqual(
-      ['dynamodb:BatchWriteItem', 'dynamodb:BatchWriteItem', 'dynamodb:Query', 'dynamodb:Query', 'dynamodb:UpdateItem', 'execute-api:ManageConnections', 'logs:CreateLogStream', 'logs:PutLogEvents'].sort(),
+      [
+        'dynamodb:BatchWriteItem',
+        'dynamodb:BatchWriteItem',
+        'dynamodb:Query',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+        'execute-api:ManageConnections',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+      ].sort(),
     );
     expect(actionsOf(resources, functionId(resources, 'GET /api/dashboard/system-metrics')).sort()).toEqual(
       ['dynamodb:GetItem', 'dynamodb:Query', 'logs:CreateLogStream', 'logs:PutLogEvents'].sort(),
@@ -156,8 +196,11 @@ describe('Pulseboard stack (dev)', () => {
   });
 
   it('allows CORS only from the dashboard origin and the stage extras', () => {
-    const api = Object.values(resources).find((r) => r.Type === 'AWS::ApiGatewayV2::Api' && r.Properties.ProtocolType === 'HTTP');
-    const origins = (api?.Properties.CorsConfiguration as { AllowOrigins: unknown[] }).AllowOrigins;
+    const api = Object.values(resources).find(
+      (r) => r.Type === 'AWS::ApiGatewayV2::Api' && r.Properties.ProtocolType === 'HTTP',
+    );
+    const origins =
+      (api?.Properties.CorsConfiguration as { AllowOrigins: unknown[] } | undefined)?.AllowOrigins ?? [];
     expect(origins).toHaveLength(2);
     expect(JSON.stringify(origins[0])).toContain('DomainName');
     expect(origins[1]).toBe('http://localhost:5173');

@@ -1,7 +1,11 @@
-import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import { randomUUID } from 'node:crypto';
+import {
+  ApiGatewayManagementApiClient,
+  GoneException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
-import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadStackAssembly } from '../../local/assembly';
 import { type LocalRuntime, startLocalRuntime } from '../../local/runtime';
@@ -34,10 +38,20 @@ describe('walking skeleton through the local runtime', () => {
     ).Items ?? [];
 
   beforeAll(async () => {
-    runtime = await startLocalRuntime({ assemblyDir: inject('assemblyDir'), port: 0, agent: false, log: () => {}, functionLog: () => {} });
+    runtime = await startLocalRuntime({
+      assemblyDir: inject('assemblyDir'),
+      port: 0,
+      agent: false,
+      log: () => {},
+      functionLog: () => {},
+    });
     api = runtime.urls.HttpApiUrl;
     ddb = DynamoDBDocumentClient.from(
-      new DynamoDBClient({ endpoint: runtime.engines.dynamodb, region: 'us-east-1', credentials: LOCAL_CREDENTIALS }),
+      new DynamoDBClient({
+        endpoint: runtime.engines.dynamodb,
+        region: 'us-east-1',
+        credentials: LOCAL_CREDENTIALS,
+      }),
     );
     connectionsTable = runtime.resolver.resolveString({ Ref: connectionsTableId(inject('assemblyDir')) });
   });
@@ -74,7 +88,12 @@ describe('walking skeleton through the local runtime', () => {
     const response = await fetch(`${api}/api/dashboard/system-metrics?host=${host}`);
 
     expect(response.status).toBe(200);
-    expect(await response.json()).toEqual({ timestamp: '2026-11-24T06:00:00.000Z', host, cpu_usage: 12.5, memory_usage: 48.2 });
+    expect(await response.json()).toEqual({
+      timestamp: '2026-11-24T06:00:00.000Z',
+      host,
+      cpu_usage: 12.5,
+      memory_usage: 48.2,
+    });
   });
 
   it('broadcasts ingested system metrics to a connected client, subscribed by default', async () => {
@@ -82,9 +101,14 @@ describe('walking skeleton through the local runtime', () => {
     const host = `host-${randomUUID()}`;
 
     await postJson(`${api}/api/metrics`, { metrics: [{ name: 'cpu_usage', value: 77, labels: { host } }] });
-    await waitFor(() => socket.ofType('system_metrics').some((m) => (m.payload as { host: string }).host === host), 'the broadcast');
+    await waitFor(
+      () => socket.ofType('system_metrics').some((m) => (m.payload as { host: string }).host === host),
+      'the broadcast',
+    );
 
-    const message = socket.ofType('system_metrics').find((m) => (m.payload as { host: string }).host === host);
+    const message = socket
+      .ofType('system_metrics')
+      .find((m) => (m.payload as { host: string }).host === host);
     expect(message?.payload).toMatchObject({ host, cpu_usage: 77 });
   });
 
@@ -96,7 +120,9 @@ describe('walking skeleton through the local runtime', () => {
     const ack = await leaving.next('unsubscribed', 0);
     const before = leaving.ofType('system_metrics').length;
     const seen = staying.ofType('system_metrics').length;
-    await postJson(`${api}/api/metrics`, { metrics: [{ name: 'cpu_usage', value: 1, labels: { host: `h-${randomUUID()}` } }] });
+    await postJson(`${api}/api/metrics`, {
+      metrics: [{ name: 'cpu_usage', value: 1, labels: { host: `h-${randomUUID()}` } }],
+    });
     await staying.next('system_metrics', seen);
 
     expect(ack.payload).toEqual({ channels: ['system_metrics'] });
@@ -122,11 +148,17 @@ describe('walking skeleton through the local runtime', () => {
   it('forgets a client that disconnects abruptly', async () => {
     const before = await registeredConnectionIds();
     const socket = await openSocket();
-    await waitFor(async () => (await registeredConnectionIds()).length === before.length + 1, 'the registration');
+    await waitFor(
+      async () => (await registeredConnectionIds()).length === before.length + 1,
+      'the registration',
+    );
     const [id] = (await registeredConnectionIds()).filter((candidate) => !before.includes(candidate));
 
     socket.socket.terminate();
-    await waitFor(async () => (await connectionItems(id as string)).length === 0, 'the registry to drop the connection');
+    await waitFor(
+      async () => (await connectionItems(id as string)).length === 0,
+      'the registry to drop the connection',
+    );
 
     expect(await connectionItems(id as string)).toEqual([]);
   });
@@ -139,7 +171,16 @@ describe('walking skeleton through the local runtime', () => {
         RequestItems: {
           [connectionsTable]: [
             { PutRequest: { Item: { pk: `CONN#${ghost}`, sk: 'META', connectionId: ghost } } },
-            { PutRequest: { Item: { pk: `CONN#${ghost}`, sk: 'SUB#system_metrics', channel: 'system_metrics', connectionId: ghost } } },
+            {
+              PutRequest: {
+                Item: {
+                  pk: `CONN#${ghost}`,
+                  sk: 'SUB#system_metrics',
+                  channel: 'system_metrics',
+                  connectionId: ghost,
+                },
+              },
+            },
           ],
         },
       }),
@@ -147,9 +188,14 @@ describe('walking skeleton through the local runtime', () => {
     const live = await openSocket();
     const seen = live.ofType('system_metrics').length;
 
-    await postJson(`${api}/api/metrics`, { metrics: [{ name: 'cpu_usage', value: 5, labels: { host: `h-${randomUUID()}` } }] });
+    await postJson(`${api}/api/metrics`, {
+      metrics: [{ name: 'cpu_usage', value: 5, labels: { host: `h-${randomUUID()}` } }],
+    });
     await live.next('system_metrics', seen);
-    await waitFor(async () => (await connectionItems(ghost)).length === 0, 'the ghost connection to be forgotten');
+    await waitFor(
+      async () => (await connectionItems(ghost)).length === 0,
+      'the ghost connection to be forgotten',
+    );
 
     expect(await connectionItems(ghost)).toEqual([]);
     expect(live.socket.readyState).toBe(live.socket.OPEN);
@@ -162,7 +208,9 @@ describe('walking skeleton through the local runtime', () => {
       credentials: LOCAL_CREDENTIALS,
     });
 
-    const error = await client.send(new PostToConnectionCommand({ ConnectionId: 'bm90LWEtY29ubg==', Data: 'x' })).catch((e: unknown) => e);
+    const error = await client
+      .send(new PostToConnectionCommand({ ConnectionId: 'bm90LWEtY29ubg==', Data: 'x' }))
+      .catch((e: unknown) => e);
 
     expect(error).toBeInstanceOf(GoneException);
     expect((error as GoneException).$metadata.httpStatusCode).toBe(410);
@@ -173,7 +221,13 @@ describe('walking skeleton through the local runtime', () => {
     ['malformed JSON', '{"metrics": [', {}, 400, 'MALFORMED_JSON'],
     ['an empty body', '', {}, 400, 'VALIDATION_FAILED'],
     ['an invalid datapoint', { metrics: [{ name: 'bad name', value: 1 }] }, {}, 400, 'VALIDATION_FAILED'],
-    ['a non-JSON content type', 'cpu_usage 1', { 'content-type': 'text/plain' }, 415, 'UNSUPPORTED_MEDIA_TYPE'],
+    [
+      'a non-JSON content type',
+      'cpu_usage 1',
+      { 'content-type': 'text/plain' },
+      415,
+      'UNSUPPORTED_MEDIA_TYPE',
+    ],
   ])('rejects %s with a JSON error and a 4xx', async (_case, body, headers, status, code) => {
     const response = await postJson(`${api}/api/metrics`, body, headers as Record<string, string>);
 
@@ -184,7 +238,12 @@ describe('walking skeleton through the local runtime', () => {
   it('writes nothing for a rejected batch', async () => {
     const host = `host-${randomUUID()}`;
 
-    await postJson(`${api}/api/metrics`, { metrics: [{ name: 'cpu_usage', value: 1, labels: { host } }, { name: '', value: 1 }] });
+    await postJson(`${api}/api/metrics`, {
+      metrics: [
+        { name: 'cpu_usage', value: 1, labels: { host } },
+        { name: '', value: 1 },
+      ],
+    });
     const response = await fetch(`${api}/api/dashboard/system-metrics?host=${host}`);
 
     expect(response.status).toBe(404);

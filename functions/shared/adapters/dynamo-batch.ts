@@ -1,4 +1,8 @@
-import { BatchWriteCommand, type BatchWriteCommandInput, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  type BatchWriteCommandInput,
+  type DynamoDBDocumentClient,
+} from '@aws-sdk/lib-dynamodb';
 import { DependencyError } from '../errors';
 
 type WriteRequest = NonNullable<BatchWriteCommandInput['RequestItems']>[string][number];
@@ -22,7 +26,9 @@ export async function batchWriteAll(
     let pending: WriteRequest[] = requests.slice(start, start + BATCH_LIMIT);
     for (let attempt = 1; pending.length > 0; attempt++) {
       if (attempt > MAX_ATTEMPTS) {
-        throw new DependencyError(`DynamoDB left ${pending.length} item(s) unprocessed after ${MAX_ATTEMPTS} attempts`);
+        throw new DependencyError(
+          `DynamoDB left ${pending.length} item(s) unprocessed after ${MAX_ATTEMPTS} attempts`,
+        );
       }
       if (attempt > 1) await pause(Math.random() * 25 * 2 ** attempt);
       const output = await client.send(new BatchWriteCommand({ RequestItems: { [tableName]: pending } }));

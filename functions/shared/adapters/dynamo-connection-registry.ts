@@ -28,20 +28,30 @@ export class DynamoConnectionRegistry implements ConnectionRegistry {
   async register(connectionId: string, connectedAt: number, channels: readonly string[]): Promise<void> {
     const expiresAt = this.expiresAt(connectedAt);
     await batchWriteAll(this.client, this.tableName, [
-      { PutRequest: { Item: { pk: connectionKey(connectionId), sk: 'META', connectionId, connectedAt, expiresAt } } },
+      {
+        PutRequest: {
+          Item: { pk: connectionKey(connectionId), sk: 'META', connectionId, connectedAt, expiresAt },
+        },
+      },
       ...this.subscriptionPuts(connectionId, channels, expiresAt),
     ]);
   }
 
   async subscribe(connectionId: string, channels: readonly string[]): Promise<void> {
-    await batchWriteAll(this.client, this.tableName, this.subscriptionPuts(connectionId, channels, this.expiresAt(this.clock())));
+    await batchWriteAll(
+      this.client,
+      this.tableName,
+      this.subscriptionPuts(connectionId, channels, this.expiresAt(this.clock())),
+    );
   }
 
   async unsubscribe(connectionId: string, channels: readonly string[]): Promise<void> {
     await batchWriteAll(
       this.client,
       this.tableName,
-      unique(channels).map((channel) => ({ DeleteRequest: { Key: { pk: connectionKey(connectionId), sk: `SUB#${channel}` } } })),
+      unique(channels).map((channel) => ({
+        DeleteRequest: { Key: { pk: connectionKey(connectionId), sk: `SUB#${channel}` } },
+      })),
     );
   }
 
@@ -89,7 +99,9 @@ export class DynamoConnectionRegistry implements ConnectionRegistry {
 
   private subscriptionPuts(connectionId: string, channels: readonly string[], expiresAt: number) {
     return unique(channels).map((channel) => ({
-      PutRequest: { Item: { pk: connectionKey(connectionId), sk: `SUB#${channel}`, channel, connectionId, expiresAt } },
+      PutRequest: {
+        Item: { pk: connectionKey(connectionId), sk: `SUB#${channel}`, channel, connectionId, expiresAt },
+      },
     }));
   }
 

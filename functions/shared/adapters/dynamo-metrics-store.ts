@@ -99,5 +99,9 @@ export class DynamoMetricsStore implements MetricsStore {
 
 function toSnapshot(item: Record<string, unknown>): HostSnapshot {
   const { pk: _pk, sk: _sk, timestamp, host, ...metrics } = item;
-  return { timestamp: new Date(timestamp as number).toISOString(), host: host as string, ...(metrics as Record<string, number>) };
+  return {
+    timestamp: new Date(timestamp as number).toISOString(),
+    host: host as string,
+    ...(metrics as Record<string, number>),
+  };
 }

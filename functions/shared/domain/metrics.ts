@@ -1,4 +1,5 @@
-import { z } from 'zod';
+// zod/mini: the same validation as classic zod at ~17 KB bundled instead of ~450 KB (cold starts).
+import * as z from 'zod/mini';
 import { type Issue, ValidationError } from '../errors';
 
 /** One observation of one series, Prometheus-style. `timestamp` is epoch milliseconds. */
@@ -16,25 +17,33 @@ export const MAX_LABEL_VALUE_LENGTH = 256;
 export const MAX_BATCH_SIZE = 1000;
 
 const timestampSchema = z.union([
-  z.number().int().nonnegative(),
-  z.iso.datetime({ offset: true }).transform((iso) => Date.parse(iso)),
+  z.int().check(z.nonnegative()),
+  z.pipe(
+    z.iso.datetime({ offset: true }),
+    z.transform((iso) => Date.parse(iso)),
+  ),
 ]);
 
 const datapointSchema = z.object({
-  name: z.string().regex(METRIC_NAME_PATTERN, 'must match [a-zA-Z_:][a-zA-Z0-9_:]* (at most 200 characters)'),
-  value: z.number().refine(Number.isFinite, 'must be a finite number'),
-  timestamp: timestampSchema.optional(),
-  labels: z
-    .record(
-      z.string().regex(LABEL_KEY_PATTERN, 'label keys must match [a-zA-Z_][a-zA-Z0-9_]*'),
-      z.string().max(MAX_LABEL_VALUE_LENGTH),
-    )
-    .refine((labels) => Object.keys(labels).length <= MAX_LABELS, `at most ${MAX_LABELS} labels`)
-    .optional(),
+  name: z
+    .string()
+    .check(z.regex(METRIC_NAME_PATTERN, 'must match [a-zA-Z_:][a-zA-Z0-9_:]* (at most 200 characters)')),
+  value: z.number().check(z.refine(Number.isFinite, 'must be a finite number')),
+  timestamp: z.optional(timestampSchema),
+  labels: z.optional(
+    z
+      .record(
+        z.string().check(z.regex(LABEL_KEY_PATTERN, 'label keys must match [a-zA-Z_][a-zA-Z0-9_]*')),
+        z.string().check(z.maxLength(MAX_LABEL_VALUE_LENGTH)),
+      )
+      .check(z.refine((labels) => Object.keys(labels).length <= MAX_LABELS, `at most ${MAX_LABELS} labels`)),
+  ),
 });
 
 const batchSchema = z.object({
-  metrics: z.array(datapointSchema).min(1, 'at least one datapoint').max(MAX_BATCH_SIZE),
+  metrics: z
+    .array(datapointSchema)
+    .check(z.minLength(1, 'at least one datapoint'), z.maxLength(MAX_BATCH_SIZE)),
 });
 
 /**

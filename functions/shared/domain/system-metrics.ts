@@ -34,7 +34,10 @@ export interface SnapshotUpdate {
  * label, or not system metrics, do not touch any snapshot.
  */
 export function snapshotUpdates(points: readonly Datapoint[]): SnapshotUpdate[] {
-  const byHost = new Map<string, { timestamp: number; values: Record<string, number>; at: Record<string, number> }>();
+  const byHost = new Map<
+    string,
+    { timestamp: number; values: Record<string, number>; at: Record<string, number> }
+  >();
   for (const point of points) {
     const host = point.labels[HOST_LABEL];
     if (!host || !SYSTEM_METRIC_NAMES.has(point.name)) continue;

@@ -1,6 +1,15 @@
-import { ApiGatewayManagementApiClient, GoneException, PostToConnectionCommand } from '@aws-sdk/client-apigatewaymanagementapi';
+import {
+  ApiGatewayManagementApiClient,
+  GoneException,
+  PostToConnectionCommand,
+} from '@aws-sdk/client-apigatewaymanagementapi';
 import { ConditionalCheckFailedException, DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { BatchWriteCommand, DynamoDBDocumentClient, QueryCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import {
+  BatchWriteCommand,
+  DynamoDBDocumentClient,
+  QueryCommand,
+  UpdateCommand,
+} from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ApiGatewayMessenger } from '../../../functions/shared/adapters/apigw-messenger';
@@ -27,10 +36,17 @@ describe('DynamoConnectionRegistry', () => {
 
     await registry.register('abc=', NOW, ['system_metrics']);
 
-    const items = ddb.commandCalls(BatchWriteCommand)[0]?.args[0].input.RequestItems?.connections?.map((r) => r.PutRequest?.Item);
+    const items = ddb
+      .commandCalls(BatchWriteCommand)[0]
+      ?.args[0].input.RequestItems?.connections?.map((r) => r.PutRequest?.Item);
     expect(items).toEqual([
       expect.objectContaining({ pk: 'CONN#abc=', sk: 'META', connectionId: 'abc=' }),
-      expect.objectContaining({ pk: 'CONN#abc=', sk: 'SUB#system_metrics', channel: 'system_metrics', connectionId: 'abc=' }),
+      expect.objectContaining({
+        pk: 'CONN#abc=',
+        sk: 'SUB#system_metrics',
+        channel: 'system_metrics',
+        connectionId: 'abc=',
+      }),
     ]);
     const expiresAt = items?.[0]?.expiresAt as number;
     expect(expiresAt).toBe(NOW / 1000 + 2 * 3600 + 15 * 60);
@@ -98,7 +114,9 @@ describe('batchWriteAll', () => {
 
     await batchWriteAll(doc, 't', puts);
 
-    expect(ddb.commandCalls(BatchWriteCommand).map((c) => c.args[0].input.RequestItems?.t?.length)).toEqual([25, 25, 10]);
+    expect(ddb.commandCalls(BatchWriteCommand).map((c) => c.args[0].input.RequestItems?.t?.length)).toEqual([
+      25, 25, 10,
+    ]);
   });
 
   it('fails loudly instead of dropping items DynamoDB keeps refusing', async () => {
@@ -119,17 +137,30 @@ describe('DynamoMetricsStore', () => {
       { name: 'cpu', value: 2, timestamp: 1_000, labels: { host: 'a' } },
     ]);
 
-    const items = ddb.commandCalls(BatchWriteCommand)[0]?.args[0].input.RequestItems?.metrics?.map((r) => r.PutRequest?.Item);
+    const items = ddb
+      .commandCalls(BatchWriteCommand)[0]
+      ?.args[0].input.RequestItems?.metrics?.map((r) => r.PutRequest?.Item);
     expect(items).toEqual([
-      { pk: 'S#cpu{host="a"}', sk: '0000000001000', name: 'cpu', labels: { host: 'a' }, value: 2, expiresAt: 3601 },
+      {
+        pk: 'S#cpu{host="a"}',
+        sk: '0000000001000',
+        name: 'cpu',
+        labels: { host: 'a' },
+        value: 2,
+        expiresAt: 3601,
+      },
     ]);
   });
 
   it('reports an out-of-order snapshot update as not merged', async () => {
-    ddb.on(UpdateCommand).rejects(new ConditionalCheckFailedException({ message: 'newer exists', $metadata: {} }));
+    ddb
+      .on(UpdateCommand)
+      .rejects(new ConditionalCheckFailedException({ message: 'newer exists', $metadata: {} }));
     const store = new DynamoMetricsStore(doc, 'metrics', 3600);
 
-    await expect(store.mergeSnapshot({ host: 'a', timestamp: 1, values: { cpu_usage: 1 } })).resolves.toBeUndefined();
+    await expect(
+      store.mergeSnapshot({ host: 'a', timestamp: 1, values: { cpu_usage: 1 } }),
+    ).resolves.toBeUndefined();
   });
 
   it('returns the merged snapshot in the seed shape', async () => {
@@ -140,15 +171,25 @@ describe('DynamoMetricsStore', () => {
 
     const snapshot = await store.mergeSnapshot({ host: 'a', timestamp: 0, values: { cpu_usage: 5 } });
 
-    expect(snapshot).toEqual({ host: 'a', timestamp: '1970-01-01T00:00:00.000Z', cpu_usage: 5, memory_usage: 6 });
+    expect(snapshot).toEqual({
+      host: 'a',
+      timestamp: '1970-01-01T00:00:00.000Z',
+      cpu_usage: 5,
+      memory_usage: 6,
+    });
   });
 });
 
 describe('ApiGatewayMessenger', () => {
-  const client = new ApiGatewayManagementApiClient({ region: 'us-east-1', endpoint: 'https://example.invalid/dev' });
+  const client = new ApiGatewayManagementApiClient({
+    region: 'us-east-1',
+    endpoint: 'https://example.invalid/dev',
+  });
 
   it('maps 410 GoneException to the gone outcome', async () => {
-    apigw.on(PostToConnectionCommand).rejects(new GoneException({ message: 'gone', $metadata: { httpStatusCode: 410 } }));
+    apigw
+      .on(PostToConnectionCommand)
+      .rejects(new GoneException({ message: 'gone', $metadata: { httpStatusCode: 410 } }));
 
     await expect(new ApiGatewayMessenger(client).send('a', 'x')).resolves.toBe('gone');
   });

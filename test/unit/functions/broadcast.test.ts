@@ -15,18 +15,28 @@ describe('broadcast', () => {
     await registry.register('other', 0, ['alerts']);
     const messenger = new ScriptedMessenger();
 
-    const result = await broadcast('system_metrics', envelope('system_metrics', { cpu_usage: 1 }), { registry, messenger });
+    const result = await broadcast('system_metrics', envelope('system_metrics', { cpu_usage: 1 }), {
+      registry,
+      messenger,
+    });
 
     expect(result).toEqual({ sent: 3, gone: 0, failed: 0 });
     expect(messenger.sent.map((s) => s.connectionId).sort()).toEqual(['c0', 'c1', 'c2']);
-    expect(JSON.parse(messenger.sent[0]?.data ?? '')).toEqual({ type: 'system_metrics', payload: { cpu_usage: 1 } });
+    expect(JSON.parse(messenger.sent[0]?.data ?? '')).toEqual({
+      type: 'system_metrics',
+      payload: { cpu_usage: 1 },
+    });
   });
 
   it('never has more sends in flight than the concurrency bound', async () => {
     const registry = await registryWith(50);
     const messenger = new ScriptedMessenger();
 
-    const result = await broadcast('system_metrics', envelope('t', {}), { registry, messenger, concurrency: 4 });
+    const result = await broadcast('system_metrics', envelope('t', {}), {
+      registry,
+      messenger,
+      concurrency: 4,
+    });
 
     expect(result.sent).toBe(50);
     expect(messenger.maxInFlight).toBeLessThanOrEqual(4);

@@ -1,6 +1,11 @@
 import type { Datapoint } from '../../../functions/shared/domain/metrics';
 import type { HostSnapshot, SnapshotUpdate } from '../../../functions/shared/domain/system-metrics';
-import type { ConnectionMessenger, ConnectionRegistry, MetricsStore, SendOutcome } from '../../../functions/shared/ports';
+import type {
+  ConnectionMessenger,
+  ConnectionRegistry,
+  MetricsStore,
+  SendOutcome,
+} from '../../../functions/shared/ports';
 
 /** An in-memory MetricsStore with the same merge semantics as the DynamoDB adapter. */
 export class InMemoryMetricsStore implements MetricsStore {

@@ -41,7 +41,12 @@ describe('ingestBatch', () => {
         channel: 'system_metrics',
         message: {
           type: 'system_metrics',
-          payload: { host: 'web-1', timestamp: new Date(NOW).toISOString(), cpu_usage: 12.5, memory_usage: 48.2 },
+          payload: {
+            host: 'web-1',
+            timestamp: new Date(NOW).toISOString(),
+            cpu_usage: 12.5,
+            memory_usage: 48.2,
+          },
         },
       },
     ]);
@@ -50,18 +55,32 @@ describe('ingestBatch', () => {
   it('stores nothing and broadcasts nothing when the batch is invalid', async () => {
     const { store, published, deps } = harness();
 
-    await expect(ingestBatch({ metrics: [{ name: 'ok', value: 1 }, { name: 'bad name', value: 1 }] }, deps)).rejects.toBeInstanceOf(
-      ValidationError,
-    );
+    await expect(
+      ingestBatch(
+        {
+          metrics: [
+            { name: 'ok', value: 1 },
+            { name: 'bad name', value: 1 },
+          ],
+        },
+        deps,
+      ),
+    ).rejects.toBeInstanceOf(ValidationError);
     expect(store.points).toHaveLength(0);
     expect(published).toHaveLength(0);
   });
 
   it('does not broadcast a snapshot that an older batch would move backwards', async () => {
     const { published, deps } = harness();
-    await ingestBatch({ metrics: [{ name: 'cpu_usage', value: 50, timestamp: NOW, labels: { host: 'h' } }] }, deps);
+    await ingestBatch(
+      { metrics: [{ name: 'cpu_usage', value: 50, timestamp: NOW, labels: { host: 'h' } }] },
+      deps,
+    );
 
-    await ingestBatch({ metrics: [{ name: 'cpu_usage', value: 10, timestamp: NOW - 60_000, labels: { host: 'h' } }] }, deps);
+    await ingestBatch(
+      { metrics: [{ name: 'cpu_usage', value: 10, timestamp: NOW - 60_000, labels: { host: 'h' } }] },
+      deps,
+    );
 
     expect(published).toHaveLength(1);
   });

@@ -32,7 +32,18 @@ describe('parseMetricBatch', () => {
     ['a non-numeric value', { metrics: [{ name: 'cpu', value: '12' }] }],
     ['a label key with a dash', { metrics: [{ name: 'cpu', value: 1, labels: { 'bad-key': 'x' } }] }],
     ['a non-string label value', { metrics: [{ name: 'cpu', value: 1, labels: { host: 3 } }] }],
-    ['17 labels', { metrics: [{ name: 'cpu', value: 1, labels: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`l${i}`, 'v'])) }] }],
+    [
+      '17 labels',
+      {
+        metrics: [
+          {
+            name: 'cpu',
+            value: 1,
+            labels: Object.fromEntries(Array.from({ length: 17 }, (_, i) => [`l${i}`, 'v'])),
+          },
+        ],
+      },
+    ],
     ['an unparseable timestamp', { metrics: [{ name: 'cpu', value: 1, timestamp: 'yesterday' }] }],
     ['a batch of 1001 points', { metrics: Array.from({ length: 1001 }, () => ({ name: 'cpu', value: 1 })) }],
     ['a non-object body', 'cpu=1'],
@@ -44,9 +55,9 @@ describe('parseMetricBatch', () => {
   });
 
   it('rejects infinite values, which JSON cannot carry but a caller could pass', () => {
-    expect(() => parseMetricBatch({ metrics: [{ name: 'cpu', value: Number.POSITIVE_INFINITY }] }, NOW)).toThrow(
-      ValidationError,
-    );
+    expect(() =>
+      parseMetricBatch({ metrics: [{ name: 'cpu', value: Number.POSITIVE_INFINITY }] }, NOW),
+    ).toThrow(ValidationError);
   });
 });
 

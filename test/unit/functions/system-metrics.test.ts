@@ -1,10 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { snapshotUpdates } from '../../../functions/shared/domain/system-metrics';
-import { latestSnapshot } from '../../../functions/system-metrics/system-metrics';
 import { NotFoundError, ValidationError } from '../../../functions/shared/errors';
+import { latestSnapshot } from '../../../functions/system-metrics/system-metrics';
 import { InMemoryMetricsStore } from './fakes';
 
-const point = (name: string, value: number, timestamp: number, labels: Record<string, string> = { host: 'web-1' }) => ({
+const point = (
+  name: string,
+  value: number,
+  timestamp: number,
+  labels: Record<string, string> = { host: 'web-1' },
+) => ({
   name,
   value,
   timestamp,

@@ -1,7 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { cpuUsagePercent, hostMetrics, readCpuTimes } from '../../../local/host-agent';
 
-const cpu = (user: number, idle: number) => ({ model: 'x', speed: 1, times: { user, nice: 0, sys: 0, idle, irq: 0 } });
+const cpu = (user: number, idle: number) => ({
+  model: 'x',
+  speed: 1,
+  times: { user, nice: 0, sys: 0, idle, irq: 0 },
+});
 
 describe('host agent sampling', () => {
   it('computes CPU usage from the busy share of time between two samples, over all cores', () => {
@@ -28,7 +32,9 @@ describe('host agent sampling', () => {
       'load_avg_15m',
       'uptime_seconds',
     ]);
-    expect(batch.metrics.every((m) => m.labels.host === 'web-1' && m.timestamp === 1_700_000_000_000)).toBe(true);
+    expect(batch.metrics.every((m) => m.labels.host === 'web-1' && m.timestamp === 1_700_000_000_000)).toBe(
+      true,
+    );
     const memory = batch.metrics[1]?.value ?? -1;
     expect(memory).toBeGreaterThan(0);
     expect(memory).toBeLessThanOrEqual(100);

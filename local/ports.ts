@@ -1,0 +1,23 @@
+/**
+ * Free loopback ports for the local runtime's servers and engines.
+ */
+import { createServer } from 'node:net';
+
+/**
+ * A port that was free on 127.0.0.1 a moment ago. Another process may take it before the caller
+ * binds it, so callers that spawn engines retry on a bind failure.
+ */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.unref();
+    server.once('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => {
+        if (address && typeof address === 'object') resolve(address.port);
+        else reject(new Error('Could not read the port of a probe server'));
+      });
+    });
+  });
+}
