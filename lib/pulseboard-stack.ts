@@ -4,6 +4,7 @@ import type { StageConfig } from './config';
 import { Alerting } from './constructs/alerting';
 import { DashboardSite } from './constructs/dashboard-site';
 import { PulseboardHttpApi } from './constructs/http-api';
+import { Ingestion } from './constructs/ingestion';
 import { LiveUpdates } from './constructs/live-updates';
 import { MetricsStore } from './constructs/metrics-store';
 import { Notifications } from './constructs/notifications';
@@ -29,9 +30,9 @@ export class PulseboardStack extends Stack {
     const http = new PulseboardHttpApi(this, 'Http', {
       config,
       metrics,
-      live,
       allowedOrigins: [site.url, ...config.extraAllowedOrigins],
     });
+    new Ingestion(this, 'Ingestion', { config, api: http, metrics, live });
     new Alerting(this, 'Alerting');
     new Notifications(this, 'Notifications');
 

@@ -1,5 +1,6 @@
 import { ApiGatewayMessenger } from '../shared/adapters/apigw-messenger';
-import { documentClient, managementApiClient } from '../shared/adapters/clients';
+import { documentClient, dynamoClient, managementApiClient } from '../shared/adapters/clients';
+import { idempotentByHeader } from '../shared/adapters/idempotency';
 import { DynamoConnectionRegistry } from '../shared/adapters/dynamo-connection-registry';
 import { DynamoMetricsStore } from '../shared/adapters/dynamo-metrics-store';
 import { broadcast } from '../shared/broadcast';
@@ -11,9 +12,10 @@ import { json, parseJsonBody } from '../shared/http';
 import { logger } from '../shared/logger';
 import { ingestBatch } from './ingest';
 
-const env = readEnv([ENV.metricsTable, ENV.connectionsTable, ENV.websocketCallbackUrl]);
+const env = readEnv([ENV.metricsTable, ENV.connectionsTable, ENV.websocketCallbackUrl, ENV.idempotencyTable]);
 const SEVEN_DAYS = 7 * 24 * 60 * 60;
-const client = documentClient();
+const dynamo = dynamoClient();
+const client = documentClient(dynamo);
 const store = new DynamoMetricsStore(
   client,
   env.METRICS_TABLE,
@@ -46,4 +48,4 @@ export const handler = httpRoute(async (event) => {
     onPublishError: (error) => logger.error('Broadcast failed; points are stored', { error: error as Error }),
   });
   return json(202, result);
-});
+}, idempotentByHeader(env.IDEMPOTENCY_TABLE, dynamo));

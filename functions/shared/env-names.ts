@@ -5,6 +5,7 @@
 export const ENV = {
   connectionsTable: 'CONNECTIONS_TABLE',
   metricsTable: 'METRICS_TABLE',
+  idempotencyTable: 'IDEMPOTENCY_TABLE',
   websocketCallbackUrl: 'WEBSOCKET_CALLBACK_URL',
   pointRetentionSeconds: 'POINT_RETENTION_SECONDS',
 } as const;

@@ -1,35 +1,38 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
-import middy from '@middy/core';
+import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { errorResponse, isServerError } from './http';
 import { logger } from './logger';
 
-type HttpRoute = (
-  event: APIGatewayProxyEventV2,
-  context: Context,
-) => Promise<APIGatewayProxyStructuredResultV2>;
+type HttpRoute = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+type HttpMiddleware = MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
 
 /**
- * Wraps an HTTP API route: request-scoped structured logging, and every thrown error turned into
- * the JSON error envelope (server errors logged with their detail, clients see a generic message).
+ * Turns a thrown error into the JSON error envelope. It runs as an `onError` middleware, after
+ * the inner middlewares' own `onError` (middy runs them in reverse), so idempotency can release
+ * its record before the error becomes a response.
  */
-export function httpRoute(route: HttpRoute) {
-  return middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
+export function errorEnvelope(): HttpMiddleware {
+  return {
+    onError: async (request) => {
+      const response = errorResponse(request.error);
+      if (isServerError(response)) logger.error('Request failed', { error: request.error as Error });
+      else logger.info('Request rejected', { status: response.statusCode, code: (request.error as { code?: string }).code });
+      request.response = response;
+    },
+  };
+}
+
+/**
+ * Wraps an HTTP API route: request-scoped structured logging, every thrown error answered with
+ * the JSON error envelope, and any route-specific middlewares (e.g. idempotency) inside those.
+ */
+export function httpRoute(route: HttpRoute, ...middlewares: HttpMiddleware[]) {
+  let handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .handler(async (event, context) => {
-      try {
-        return await route(event, context);
-      } catch (error) {
-        const response = errorResponse(error);
-        if (isServerError(response)) logger.error('Request failed', { error: error as Error });
-        else
-          logger.info('Request rejected', {
-            status: response.statusCode,
-            code: (error as { code?: string }).code,
-          });
-        return response;
-      }
-    });
+    .use(errorEnvelope());
+  for (const middleware of middlewares) handler = handler.use(middleware);
+  return handler.handler(route);
 }
 
 /** Wraps a WebSocket route or any other event handler with request-scoped structured logging. */

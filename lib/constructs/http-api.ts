@@ -8,23 +8,22 @@ import {
   LogGroupLogDestination,
 } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV } from '../../functions/shared/env-names';
 import type { StageConfig } from '../config';
-import type { LiveUpdates } from './live-updates';
 import type { MetricsStore } from './metrics-store';
 import { NodeFunction } from './node-function';
 
 export interface PulseboardHttpApiProps {
   readonly config: StageConfig;
   readonly metrics: MetricsStore;
-  readonly live: LiveUpdates;
   /** Browser origins allowed by CORS: the dashboard's, plus the stage's extras. */
   readonly allowedOrigins: readonly string[];
 }
 
-/** The HTTP API: metric ingestion and the dashboard's queries, one function per route family. */
+/** The HTTP API: its stage, CORS and throttling, and the routes other capabilities add to it. */
 export class PulseboardHttpApi extends Construct {
   readonly api: HttpApi;
 
@@ -70,33 +69,16 @@ export class PulseboardHttpApi extends Construct {
       },
     });
 
-    const common = {
-      logRetention: config.logRetention,
-      logLevel: config.logLevel,
-      removalPolicy: config.removalPolicy,
-    };
-
-    const ingest = new NodeFunction(this, 'Ingest', {
-      ...common,
-      name: 'ingest',
-      description: 'POST /api/metrics: store datapoints, update snapshots, broadcast',
-      environment: {
-        [ENV.metricsTable]: props.metrics.table.tableName,
-        [ENV.pointRetentionSeconds]: String(config.pointRetention.toSeconds()),
-      },
-    });
-    props.metrics.grantIngest(ingest);
-    props.live.grantBroadcast(ingest);
-    this.route(HttpMethod.POST, '/api/metrics', ingest);
-
     const systemMetrics = new NodeFunction(this, 'SystemMetrics', {
-      ...common,
       name: 'system-metrics',
       description: 'GET /api/dashboard/system-metrics: the latest host snapshot',
       environment: { [ENV.metricsTable]: props.metrics.table.tableName },
+      logRetention: config.logRetention,
+      logLevel: config.logLevel,
+      removalPolicy: config.removalPolicy,
     });
     props.metrics.grantQuery(systemMetrics);
-    this.route(HttpMethod.GET, '/api/dashboard/system-metrics', systemMetrics);
+    this.addRoute(HttpMethod.GET, '/api/dashboard/system-metrics', systemMetrics);
   }
 
   /** The API's base URL, e.g. https://abc123.execute-api.eu-west-1.amazonaws.com */
@@ -104,7 +86,8 @@ export class PulseboardHttpApi extends Construct {
     return this.api.apiEndpoint;
   }
 
-  private route(method: HttpMethod, path: string, fn: NodeFunction): void {
+  /** Routes one method and path to a function (payload format 2.0). */
+  addRoute(method: HttpMethod, path: string, fn: IFunction): void {
     const id = `${method}${path.replace(/[^a-zA-Z0-9]/g, '')}`;
     this.api.addRoutes({ path, methods: [method], integration: new HttpLambdaIntegration(id, fn) });
   }

@@ -71,6 +71,7 @@ describe('Pulseboard stack (dev)', () => {
 
   it('routes each HTTP path to its function', () => {
     expect(routeTarget(resources, 'POST /api/metrics')).toBe(functionId(resources, 'POST /api/metrics'));
+    expect(routeTarget(resources, 'POST /v1/metrics')).toBe(functionId(resources, 'POST /api/metrics'));
     expect(routeTarget(resources, 'GET /api/dashboard/system-metrics')).toBe(
       functionId(resources, 'GET /api/dashboard/system-metrics'),
     );
@@ -136,6 +137,10 @@ describe('Pulseboard stack (dev)', () => {
   it('grants each function only what it uses', () => {
     expect(actionsOf(resources, functionId(resources, 'POST /api/metrics')).sort()).toEqual(
       [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:UpdateItem',
+        'dynamodb:DeleteItem',
         'dynamodb:BatchWriteItem',
         'dynamodb:BatchWriteItem',
         'dynamodb:Query',
@@ -213,6 +218,15 @@ describe('Pulseboard stack (dev)', () => {
     });
     const deployment = JSON.stringify(template.findResources('Custom::CDKBucketDeployment'));
     expect(deployment).toContain('ApiEndpoint');
+  });
+
+  it('remembers idempotency keys in their own table, expiring by TTL', () => {
+    template.hasResourceProperties('AWS::DynamoDB::Table', {
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiration', Enabled: true },
+    });
+    const ingest = resources[functionId(resources, 'POST /api/metrics')];
+    expect(JSON.stringify(ingest?.Properties.Environment)).toContain('IDEMPOTENCY_TABLE');
   });
 
   it('has the three outputs the tools read', () => {

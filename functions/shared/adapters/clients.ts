@@ -6,8 +6,13 @@ import { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
  * SDK client factories. Handlers call these once, at module scope (once per cold start). Endpoints
  * come from the SDK's own configuration (AWS_ENDPOINT_URL_* locally), never from handler code.
  */
-export function documentClient(): DynamoDBDocumentClient {
-  return DynamoDBDocumentClient.from(new DynamoDBClient({}), {
+export function dynamoClient(): DynamoDBClient {
+  return new DynamoDBClient({});
+}
+
+/** The document client over a DynamoDB client (a new one by default). */
+export function documentClient(client: DynamoDBClient = dynamoClient()): DynamoDBDocumentClient {
+  return DynamoDBDocumentClient.from(client, {
     marshallOptions: { removeUndefinedValues: true },
   });
 }
