@@ -2,6 +2,7 @@
  * `npm start`: synthesizes the CDK app and runs it on this machine.
  *   --port <n>     one port for the dashboard, HTTP API and WebSocket API at /ws (default 3000)
  *   --data <dir>   persist DynamoDB in <dir> (default: in memory)
+ *   --engines <url> use DynamoDB, SNS and SQS at <url> (e.g. LocalStack) instead of DynamoDB Local and fauxqs
  *   --no-agent     do not push this machine's metrics
  *   --verbose      show DEBUG lines from the functions
  */
@@ -11,13 +12,14 @@ import { parseArgs } from 'node:util';
 import { startLocalRuntime } from './runtime';
 import { PROJECT_ROOT, synthesize } from './synth';
 
-const USAGE = 'usage: npm start -- [--port <n>] [--data <dir>] [--no-agent] [--verbose]';
+const USAGE = 'usage: npm start -- [--port <n>] [--data <dir>] [--engines <url>] [--no-agent] [--verbose]';
 
 function parseOptions() {
   const { values } = parseArgs({
     options: {
       port: { type: 'string', default: '3000' },
       data: { type: 'string' },
+      engines: { type: 'string' },
       'no-agent': { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
@@ -75,6 +77,7 @@ async function main() {
     assemblyDir,
     port: options.port,
     dataDir: options.data,
+    engines: options.engines ? { dynamodb: options.engines, messaging: options.engines } : undefined,
     agent: !options['no-agent'],
     outputsFile: path.join(PROJECT_ROOT, 'cdk-outputs.local.json'),
     log: (line) => console.log(`  ${line}`),

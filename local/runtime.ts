@@ -8,7 +8,7 @@ import { startHostAgent } from './host-agent';
 import { createResolver } from './intrinsics';
 import { createLambdaRuntime, type LambdaRuntime } from './lambda-runtime';
 import { freePort } from './ports';
-import { type LocalSns, startSns } from './sns';
+import { type LocalSns, provisionMessaging, startSns } from './sns';
 import { PROJECT_ROOT } from './synth';
 import type { LocalEndpoints, Resolver } from './types';
 
@@ -22,6 +22,11 @@ export interface LocalRuntimeOptions {
   readonly host?: string;
   /** Persist DynamoDB here; in memory when unset. */
   readonly dataDir?: string;
+  /**
+   * Use DynamoDB and SNS/SQS at these endpoints (LocalStack's, say) instead of starting DynamoDB
+   * Local and fauxqs. Defaults to `PULSEBOARD_ENGINES` (one URL for both) when that is set.
+   */
+  readonly engines?: ExternalEngines;
   /** Push this machine's metrics through the HTTP API (default on). */
   readonly agent?: boolean | { readonly intervalMs: number };
   /** Write the stack outputs here in `cdk deploy --outputs-file` shape. */
@@ -31,6 +36,18 @@ export interface LocalRuntimeOptions {
   readonly log?: (line: string) => void;
   /** Each line a function logs. */
   readonly functionLog?: (functionName: string, line: string) => void;
+}
+
+export interface ExternalEngines {
+  readonly dynamodb: string;
+  /** One endpoint serving both SNS and SQS, as LocalStack and fauxqs do. */
+  readonly messaging: string;
+}
+
+/** `PULSEBOARD_ENGINES=http://localhost:4566` points every engine at one AWS-compatible endpoint. */
+export function enginesFromEnv(env: NodeJS.ProcessEnv = process.env): ExternalEngines | undefined {
+  const url = env.PULSEBOARD_ENGINES;
+  return url ? { dynamodb: url, messaging: url } : undefined;
 }
 
 /** The URLs `cdk deploy` would output, served locally. */
@@ -78,10 +95,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
   try {
     const namingResolver = createResolver({ template, stackName, region: LOCAL_REGION });
-    const [dynamodb, sns]: [DynamoDbLocal, LocalSns] = await Promise.all([
-      startDynamoDbLocal({ dataDir: options.dataDir ? path.join(options.dataDir, 'dynamodb') : undefined }),
-      startSns({ template, resolver: namingResolver, region: LOCAL_REGION, log }),
-    ]);
+    const external = options.engines ?? enginesFromEnv();
+    const messagingOptions = { template, resolver: namingResolver, region: LOCAL_REGION, log };
+    const [dynamodb, sns]: [DynamoDbLocal, LocalSns] = external
+      ? [
+          { endpoint: external.dynamodb, stop: async () => {} },
+          await provisionMessaging({ ...messagingOptions, endpoint: external.messaging }),
+        ]
+      : await Promise.all([
+          startDynamoDbLocal({
+            dataDir: options.dataDir ? path.join(options.dataDir, 'dynamodb') : undefined,
+          }),
+          startSns(messagingOptions),
+        ]);
     stoppers.push(dynamodb.stop, sns.stop);
 
     // Final values: queue URLs as fauxqs made them, and AWS endpoint URLs mapped to this machine.

@@ -1,13 +1,21 @@
 /**
- * SNS and SQS for the local runtime: fauxqs in process, with the template's topics, queues and
- * SQS subscriptions created in it.
+ * SNS and SQS for the local runtime: the template's queues, topics and SQS subscriptions,
+ * provisioned through the SNS/SQS APIs on any endpoint: fauxqs in process by default, or an
+ * external one such as LocalStack (`npm start -- --engines http://localhost:4566`).
  *
  * Order of start-up (the simplest that is correct):
  *   1. resolve names with a resolver that has no overrides (names never depend on queue URLs);
- *   2. start fauxqs and create the queues, topics and subscriptions;
- *   3. hand back `overrides` (the real queue URLs, queue and topic ARNs that fauxqs issued) so
+ *   2. create the queues (dead-letter queues first), topics and subscriptions;
+ *   3. hand back `overrides` (the real queue URLs, queue and topic ARNs the engine issued) so
  *      the caller builds the final resolver, which the Lambda environments are resolved with.
  */
+import { CreateTopicCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
+import {
+  CreateQueueCommand,
+  GetQueueAttributesCommand,
+  SendMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 import type { CfnTemplate, Resolver } from './types';
 
@@ -16,7 +24,7 @@ export interface LocalSns {
   readonly endpoint: string;
   /** Queue URL by the AWS::SQS::Queue's logical id. */
   readonly queueUrls: Readonly<Record<string, string>>;
-  /** Resolver overrides for the template's queues and topics, as fauxqs named them. */
+  /** Resolver overrides for the template's queues and topics, as the engine named them. */
   readonly overrides: Readonly<Record<string, { ref: string; attrs: Record<string, string> }>>;
   /** Enqueues a message on a queue given by ARN or URL (e.g. an EventBridge target's dead-letter queue). */
   sendToQueue(queueArnOrUrl: string, body: string, attributes?: Record<string, string>): void;
@@ -47,18 +55,44 @@ function arnName(arn: string): string {
   return arn.slice(arn.lastIndexOf(':') + 1);
 }
 
-/** fauxqs takes subscription attributes as strings; policies may arrive as objects. */
+/** Topic and queue attributes are strings on the wire; policies may arrive as objects. */
 function attr(v: unknown): string | undefined {
   if (v === undefined || v === null) return undefined;
   return typeof v === 'string' ? v : typeof v === 'object' ? JSON.stringify(v) : String(v);
 }
 
-/** Starts fauxqs on a free loopback port and creates the template's queues, topics and SQS subscriptions. */
+/** Starts fauxqs on a free loopback port and provisions the template's messaging resources in it. */
 export async function startSns(opts: StartSnsOptions): Promise<LocalSns> {
-  const { template, resolver } = opts;
+  const server = await startFauxqs({ port: 0, logger: false, defaultRegion: opts.region ?? 'us-east-1' });
+  try {
+    const messaging = await provisionMessaging({ ...opts, endpoint: server.address });
+    return {
+      ...messaging,
+      stop: async () => {
+        await messaging.stop();
+        await server.stop();
+      },
+    };
+  } catch (err) {
+    await server.stop();
+    throw err;
+  }
+}
+
+/**
+ * Creates the template's queues, topics and SQS subscriptions on an SNS/SQS endpoint through the
+ * AWS SDK, so the same code provisions fauxqs and LocalStack. `stop()` releases the clients only;
+ * the engine belongs to whoever started it.
+ */
+export async function provisionMessaging(
+  opts: StartSnsOptions & { readonly endpoint: string },
+): Promise<LocalSns> {
+  const { template, resolver, endpoint } = opts;
   const region = opts.region ?? 'us-east-1';
   const log = opts.log ?? ((line: string) => console.warn(line));
-  const server = await startFauxqs({ port: 0, logger: false, defaultRegion: region });
+  const clientConfig = { endpoint, region, credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
+  const sqs = new SQSClient(clientConfig);
+  const sns = new SNSClient(clientConfig);
   try {
     const queueUrls: Record<string, string> = {};
     const overrides: Record<string, { ref: string; attrs: Record<string, string> }> = {};
@@ -90,7 +124,13 @@ export async function startSns(opts: StartSnsOptions): Promise<LocalSns> {
           deadLetterTargetArn: dlqArn ?? redrive.deadLetterTargetArn,
         });
       }
-      const { queueUrl, queueArn } = server.createQueue(name, { region, attributes });
+      const { QueueUrl: queueUrl = '' } = await sqs.send(
+        new CreateQueueCommand({ QueueName: name, Attributes: attributes }),
+      );
+      const { Attributes } = await sqs.send(
+        new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
+      );
+      const queueArn = Attributes?.QueueArn ?? '';
       queueUrls[id] = queueUrl;
       queueByName.set(name, queueUrl);
       overrides[id] = { ref: queueUrl, attrs: { QueueUrl: queueUrl, Arn: queueArn, QueueName: name } };
@@ -106,7 +146,9 @@ export async function startSns(opts: StartSnsOptions): Promise<LocalSns> {
       if (p.ContentBasedDeduplication !== undefined) {
         attributes.ContentBasedDeduplication = String(resolver.resolve(p.ContentBasedDeduplication));
       }
-      const { topicArn } = server.createTopic(name, { region, attributes });
+      const { TopicArn: topicArn = '' } = await sns.send(
+        new CreateTopicCommand({ Name: name, Attributes: attributes }),
+      );
       topicArnByName.set(name, topicArn);
       overrides[id] = { ref: topicArn, attrs: { TopicArn: topicArn, TopicName: name } };
     }
@@ -137,28 +179,48 @@ export async function startSns(opts: StartSnsOptions): Promise<LocalSns> {
       if (filter !== undefined) attributes.FilterPolicy = filter;
       const scope = attr(p.FilterPolicyScope);
       if (scope !== undefined) attributes.FilterPolicyScope = scope;
-      server.subscribe({ topic, queue, region, attributes });
+      const queueArn =
+        Object.values(overrides).find((o) => o.attrs.QueueName === queue)?.attrs.Arn ?? endpoint;
+      await sns.send(
+        new SubscribeCommand({
+          TopicArn: topicArnByName.get(topic),
+          Protocol: 'sqs',
+          Endpoint: queueArn,
+          Attributes: attributes,
+          ReturnSubscriptionArn: true,
+        }),
+      );
     }
 
     return {
-      endpoint: server.address,
+      endpoint,
       queueUrls,
       overrides,
       sendToQueue(queueArnOrUrl, body, attributes = {}) {
         const name = queueArnOrUrl.startsWith('arn:')
           ? arnName(queueArnOrUrl)
           : queueArnOrUrl.slice(queueArnOrUrl.lastIndexOf('/') + 1);
-        server.sendMessage(name, body, {
-          region,
-          messageAttributes: Object.fromEntries(
-            Object.entries(attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]),
-          ),
-        });
+        const queueUrl = queueByName.get(name) ?? queueArnOrUrl;
+        sqs
+          .send(
+            new SendMessageCommand({
+              QueueUrl: queueUrl,
+              MessageBody: body,
+              MessageAttributes: Object.fromEntries(
+                Object.entries(attributes).map(([k, v]) => [k, { DataType: 'String', StringValue: v }]),
+              ),
+            }),
+          )
+          .catch((error: unknown) => log(`could not enqueue on ${name}: ${(error as Error).message}`));
       },
-      stop: () => server.stop(),
+      stop: async () => {
+        sqs.destroy();
+        sns.destroy();
+      },
     };
   } catch (err) {
-    await server.stop();
+    sqs.destroy();
+    sns.destroy();
     throw err;
   }
 }
