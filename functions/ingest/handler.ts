@@ -1,8 +1,8 @@
 import { ApiGatewayMessenger } from '../shared/adapters/apigw-messenger';
 import { documentClient, dynamoClient, managementApiClient } from '../shared/adapters/clients';
-import { idempotentByHeader } from '../shared/adapters/idempotency';
 import { DynamoConnectionRegistry } from '../shared/adapters/dynamo-connection-registry';
 import { DynamoMetricsStore } from '../shared/adapters/dynamo-metrics-store';
+import { idempotentByHeader } from '../shared/adapters/idempotency';
 import { broadcast } from '../shared/broadcast';
 import { readEnv, readPositiveInt } from '../shared/env';
 import { ENV } from '../shared/env-names';
@@ -25,27 +25,31 @@ const registry = new DynamoConnectionRegistry(client, env.CONNECTIONS_TABLE);
 const messenger = new ApiGatewayMessenger(managementApiClient(env.WEBSOCKET_CALLBACK_URL));
 
 /** POST /api/metrics: a native JSON batch in, `202 {"accepted": n}` out. */
-export const handler = httpRoute(async (event) => {
-  const contentType = event.headers['content-type'] ?? 'application/json';
-  if (!/^application\/json\b/i.test(contentType)) {
-    throw new PulseboardError(
-      'UNSUPPORTED_MEDIA_TYPE',
-      `Content-Type ${contentType} is not supported; send application/json`,
-    );
-  }
-  const result = await ingestBatch(parseJsonBody(event), {
-    store,
-    clock: Date.now,
-    publish: async (channel, message) => {
-      const outcome = await broadcast(channel, message, {
-        registry,
-        messenger,
-        onError: (connectionId, error) =>
-          logger.warn('Broadcast to a connection failed', { connectionId, error: error as Error }),
-      });
-      logger.debug('Broadcast done', { channel, ...outcome });
-    },
-    onPublishError: (error) => logger.error('Broadcast failed; points are stored', { error: error as Error }),
-  });
-  return json(202, result);
-}, idempotentByHeader(env.IDEMPOTENCY_TABLE, dynamo));
+export const handler = httpRoute(
+  async (event) => {
+    const contentType = event.headers['content-type'] ?? 'application/json';
+    if (!/^application\/json\b/i.test(contentType)) {
+      throw new PulseboardError(
+        'UNSUPPORTED_MEDIA_TYPE',
+        `Content-Type ${contentType} is not supported; send application/json`,
+      );
+    }
+    const result = await ingestBatch(parseJsonBody(event), {
+      store,
+      clock: Date.now,
+      publish: async (channel, message) => {
+        const outcome = await broadcast(channel, message, {
+          registry,
+          messenger,
+          onError: (connectionId, error) =>
+            logger.warn('Broadcast to a connection failed', { connectionId, error: error as Error }),
+        });
+        logger.debug('Broadcast done', { channel, ...outcome });
+      },
+      onPublishError: (error) =>
+        logger.error('Broadcast failed; points are stored', { error: error as Error }),
+    });
+    return json(202, result);
+  },
+  idempotentByHeader(env.IDEMPOTENCY_TABLE, dynamo),
+);

@@ -51,7 +51,13 @@ export class Ingestion extends Construct {
     });
     props.metrics.grantIngest(this.function);
     props.live.grantBroadcast(this.function);
-    this.idempotencyTable.grant(this.function, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'dynamodb:DeleteItem');
+    this.idempotencyTable.grant(
+      this.function,
+      'dynamodb:GetItem',
+      'dynamodb:PutItem',
+      'dynamodb:UpdateItem',
+      'dynamodb:DeleteItem',
+    );
 
     props.api.addRoute(HttpMethod.POST, '/api/metrics', this.function);
     props.api.addRoute(HttpMethod.POST, '/v1/metrics', this.function);

@@ -7,10 +7,17 @@ describe('ingestion through the local runtime', () => {
   let runtime: LocalRuntime;
   let api: string;
 
-  const snapshot = async (host: string) => (await fetch(`${api}/api/dashboard/system-metrics?host=${host}`)).json();
+  const snapshot = async (host: string) =>
+    (await (await fetch(`${api}/api/dashboard/system-metrics?host=${host}`)).json()) as { timestamp: string };
 
   beforeAll(async () => {
-    runtime = await startLocalRuntime({ assemblyDir: inject('assemblyDir'), port: 0, agent: false, log: () => {}, functionLog: () => {} });
+    runtime = await startLocalRuntime({
+      assemblyDir: inject('assemblyDir'),
+      port: 0,
+      agent: false,
+      log: () => {},
+      functionLog: () => {},
+    });
     api = runtime.urls.HttpApiUrl;
   });
 
@@ -48,9 +55,17 @@ describe('ingestion through the local runtime', () => {
 
     it('rejects a key reused with a different body with 422', async () => {
       const key = randomUUID();
-      await postJson(`${api}/api/metrics`, { metrics: [{ name: 'a', value: 1 }] }, { 'idempotency-key': key });
+      await postJson(
+        `${api}/api/metrics`,
+        { metrics: [{ name: 'a', value: 1 }] },
+        { 'idempotency-key': key },
+      );
 
-      const reused = await postJson(`${api}/api/metrics`, { metrics: [{ name: 'a', value: 2 }] }, { 'idempotency-key': key });
+      const reused = await postJson(
+        `${api}/api/metrics`,
+        { metrics: [{ name: 'a', value: 2 }] },
+        { 'idempotency-key': key },
+      );
 
       expect(reused.status).toBe(422);
       expect(reused.body).toMatchObject({ error: { code: 'IDEMPOTENCY_KEY_REUSED' } });
@@ -61,7 +76,11 @@ describe('ingestion through the local runtime', () => {
       const bad = await postJson(`${api}/api/metrics`, '{"metrics": [', { 'idempotency-key': key });
 
       // Had the failure been remembered, a different body under this key would be refused (422).
-      const corrected = await postJson(`${api}/api/metrics`, { metrics: [{ name: 'a', value: 1 }] }, { 'idempotency-key': key });
+      const corrected = await postJson(
+        `${api}/api/metrics`,
+        { metrics: [{ name: 'a', value: 1 }] },
+        { 'idempotency-key': key },
+      );
 
       expect(bad.status).toBe(400);
       expect(corrected.status).toBe(202);

@@ -1,4 +1,3 @@
-import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
   IdempotencyAlreadyInProgressError,
   IdempotencyConfig,
@@ -6,6 +5,7 @@ import {
 } from '@aws-lambda-powertools/idempotency';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { makeHandlerIdempotent } from '@aws-lambda-powertools/idempotency/middleware';
+import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2 } from 'aws-lambda';
 import { PulseboardError } from '../errors';
@@ -47,14 +47,22 @@ export function idempotentByHeader(tableName: string, client: DynamoDBClient): H
 
 function translate(error: unknown): unknown {
   if (error instanceof IdempotencyAlreadyInProgressError) {
-    return new PulseboardError('IDEMPOTENCY_IN_PROGRESS', 'A request with this Idempotency-Key is still being processed; retry shortly', {
-      cause: error,
-    });
+    return new PulseboardError(
+      'IDEMPOTENCY_IN_PROGRESS',
+      'A request with this Idempotency-Key is still being processed; retry shortly',
+      {
+        cause: error,
+      },
+    );
   }
   if (error instanceof IdempotencyValidationError) {
-    return new PulseboardError('IDEMPOTENCY_KEY_REUSED', 'This Idempotency-Key was already used with a different request body', {
-      cause: error,
-    });
+    return new PulseboardError(
+      'IDEMPOTENCY_KEY_REUSED',
+      'This Idempotency-Key was already used with a different request body',
+      {
+        cause: error,
+      },
+    );
   }
   return error;
 }
