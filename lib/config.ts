@@ -10,8 +10,16 @@ export interface StageConfig {
   /** What happens to stateful resources (tables, buckets) when the stack is deleted. */
   readonly removalPolicy: RemovalPolicy;
   readonly logRetention: RetentionDays;
-  /** How long raw datapoints are kept (DynamoDB TTL, seconds). */
-  readonly pointRetention: Duration;
+  /**
+   * Retention per resolution (DynamoDB TTL in epoch seconds, counted from the end of each block):
+   * raw 10-minute blocks, hours of 1-minute rollups, and 1-hour rollups. Queries never pick a
+   * resolution whose retention no longer covers the range.
+   */
+  readonly retention: {
+    readonly raw: Duration;
+    readonly minuteRollups: Duration;
+    readonly hourRollups: Duration;
+  };
   /** API Gateway stage throttling: steady requests/s and burst. */
   readonly throttle: { readonly rateLimit: number; readonly burstLimit: number };
   /** Origins allowed by CORS besides the dashboard's own CloudFront origin. */
@@ -24,7 +32,7 @@ export const STAGE_CONFIG: Readonly<Record<Stage, StageConfig>> = {
     stage: 'dev',
     removalPolicy: RemovalPolicy.DESTROY,
     logRetention: RetentionDays.ONE_WEEK,
-    pointRetention: Duration.days(7),
+    retention: { raw: Duration.days(2), minuteRollups: Duration.days(7), hourRollups: Duration.days(90) },
     throttle: { rateLimit: 200, burstLimit: 400 },
     extraAllowedOrigins: ['http://localhost:5173'],
     logLevel: 'DEBUG',
@@ -33,7 +41,7 @@ export const STAGE_CONFIG: Readonly<Record<Stage, StageConfig>> = {
     stage: 'prod',
     removalPolicy: RemovalPolicy.RETAIN,
     logRetention: RetentionDays.THREE_MONTHS,
-    pointRetention: Duration.days(30),
+    retention: { raw: Duration.days(7), minuteRollups: Duration.days(30), hourRollups: Duration.days(400) },
     throttle: { rateLimit: 1000, burstLimit: 2000 },
     extraAllowedOrigins: [],
     logLevel: 'INFO',

@@ -1,4 +1,5 @@
 import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { Construct } from 'constructs';
 import type { StageConfig } from './config';
 import { Alerting } from './constructs/alerting';
@@ -25,7 +26,7 @@ export class PulseboardStack extends Stack {
       assetDir: props.dashboardAssetDir,
       removalPolicy: config.removalPolicy,
     });
-    const metrics = new MetricsStore(this, 'Metrics', { removalPolicy: config.removalPolicy });
+    const metrics = new MetricsStore(this, 'Metrics', { removalPolicy: config.removalPolicy, config });
     const live = new LiveUpdates(this, 'Live', { config });
     const http = new PulseboardHttpApi(this, 'Http', {
       config,
@@ -33,6 +34,9 @@ export class PulseboardStack extends Stack {
       allowedOrigins: [site.url, ...config.extraAllowedOrigins],
     });
     new Ingestion(this, 'Ingestion', { config, api: http, metrics, live });
+    for (const path of ['/api/metrics/query', '/api/metrics/names', '/api/metrics/labels/{label}/values']) {
+      http.addRoute(HttpMethod.GET, path, metrics.queryFunction);
+    }
     new Alerting(this, 'Alerting');
     new Notifications(this, 'Notifications');
 

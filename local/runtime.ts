@@ -1,10 +1,12 @@
 import { writeFileSync } from 'node:fs';
+import { mkdtemp, rm } from 'node:fs/promises';
+import * as os from 'node:os';
 import * as path from 'node:path';
+import { startAgent } from '../agent/agent';
 import { functionAssetDir, loadStackAssembly } from './assembly';
 import { createTablesFromTemplate, type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { type LocalEventBridge, startEventBridge } from './eventbridge';
 import { type GatewayLimits, type RunningGateway, startGateway, WEBSOCKET_PATH } from './gateway';
-import { startHostAgent } from './host-agent';
 import { createResolver } from './intrinsics';
 import { createLambdaRuntime, type LambdaRuntime } from './lambda-runtime';
 import { freePort } from './ports';
@@ -172,8 +174,19 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
     if (options.agent !== false) {
       const intervalMs = typeof options.agent === 'object' ? options.agent.intervalMs : 2000;
-      const agent = startHostAgent({ httpApiUrl: urls.HttpApiUrl, intervalMs, log });
-      stoppers.push(async () => agent.stop());
+      // With --data the agent's buffer survives restarts next to the data; otherwise it lives for this run only.
+      const spoolDir = options.dataDir
+        ? path.join(options.dataDir, 'agent-spool')
+        : await mkdtemp(path.join(os.tmpdir(), 'pulseboard-agent-'));
+      if (!options.dataDir) stoppers.push(() => rm(spoolDir, { recursive: true, force: true }));
+      const agent = await startAgent({
+        url: urls.HttpApiUrl,
+        intervalMs,
+        log,
+        spoolDir,
+        stopTimeoutMs: 1000,
+      });
+      stoppers.push(() => agent.stop());
     }
 
     return {

@@ -7,7 +7,9 @@ export const ENV = {
   metricsTable: 'METRICS_TABLE',
   idempotencyTable: 'IDEMPOTENCY_TABLE',
   websocketCallbackUrl: 'WEBSOCKET_CALLBACK_URL',
-  pointRetentionSeconds: 'POINT_RETENTION_SECONDS',
+  rawRetentionSeconds: 'RAW_RETENTION_SECONDS',
+  minuteRollupRetentionSeconds: 'MINUTE_ROLLUP_RETENTION_SECONDS',
+  hourRollupRetentionSeconds: 'HOUR_ROLLUP_RETENTION_SECONDS',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

@@ -6,11 +6,15 @@ export class PulseboardError extends Error {
   constructor(
     readonly code: string,
     message: string,
-    options?: { cause?: unknown },
+    options?: { cause?: unknown; details?: Readonly<Record<string, unknown>> },
   ) {
     super(message, options);
     this.name = new.target.name;
+    this.details = options?.details;
   }
+
+  /** Structured detail a client can act on (e.g. every rejected datapoint), shown with 4xx answers. */
+  readonly details?: Readonly<Record<string, unknown>>;
 }
 
 /** One problem with one part of a request. */

@@ -4,7 +4,10 @@ import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context
 import { errorResponse, isServerError } from './http';
 import { logger } from './logger';
 
-type HttpRoute = (event: APIGatewayProxyEventV2, context: Context) => Promise<APIGatewayProxyStructuredResultV2>;
+type HttpRoute = (
+  event: APIGatewayProxyEventV2,
+  context: Context,
+) => Promise<APIGatewayProxyStructuredResultV2>;
 type HttpMiddleware = MiddlewareObj<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>;
 
 /**
@@ -17,7 +20,11 @@ export function errorEnvelope(): HttpMiddleware {
     onError: async (request) => {
       const response = errorResponse(request.error);
       if (isServerError(response)) logger.error('Request failed', { error: request.error as Error });
-      else logger.info('Request rejected', { status: response.statusCode, code: (request.error as { code?: string }).code });
+      else
+        logger.info('Request rejected', {
+          status: response.statusCode,
+          code: (request.error as { code?: string }).code,
+        });
       request.response = response;
     },
   };

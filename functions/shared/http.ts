@@ -3,7 +3,12 @@ import { MalformedJsonError, PulseboardError, ValidationError } from './errors';
 
 /** The one JSON error envelope every route answers with. */
 export interface ErrorBody {
-  readonly error: { readonly code: string; readonly message: string; readonly issues?: unknown };
+  readonly error: {
+    readonly code: string;
+    readonly message: string;
+    readonly issues?: unknown;
+    readonly [detail: string]: unknown;
+  };
 }
 
 /** Maps stable error codes to HTTP statuses; anything unlisted is a 500. */
@@ -38,7 +43,7 @@ export function errorResponse(error: unknown): APIGatewayProxyStructuredResultV2
     if (status < 500) {
       const issues = error instanceof ValidationError && error.issues.length > 0 ? error.issues : undefined;
       return json(status, {
-        error: { code: error.code, message: error.message, issues },
+        error: { code: error.code, message: error.message, issues, ...error.details },
       } satisfies ErrorBody);
     }
   }

@@ -1,17 +1,13 @@
 import { documentClient } from '../shared/adapters/clients';
 import { DynamoMetricsStore } from '../shared/adapters/dynamo-metrics-store';
-import { readEnv, readPositiveInt } from '../shared/env';
+import { readEnv } from '../shared/env';
 import { ENV } from '../shared/env-names';
 import { httpRoute } from '../shared/handler-kit';
 import { json } from '../shared/http';
 import { latestSnapshot } from './system-metrics';
 
 const env = readEnv([ENV.metricsTable]);
-const store = new DynamoMetricsStore(
-  documentClient(),
-  env.METRICS_TABLE,
-  readPositiveInt(ENV.pointRetentionSeconds, 1),
-);
+const store = new DynamoMetricsStore(documentClient(), env.METRICS_TABLE);
 
 /** GET /api/dashboard/system-metrics[?host=]: `{timestamp, host, cpu_usage, memory_usage, …}`. */
 export const handler = httpRoute(async (event) =>

@@ -77,7 +77,7 @@ export class PulseboardHttpApi extends Construct {
       logLevel: config.logLevel,
       removalPolicy: config.removalPolicy,
     });
-    props.metrics.grantQuery(systemMetrics);
+    props.metrics.grantSnapshotRead(systemMetrics);
     this.addRoute(HttpMethod.GET, '/api/dashboard/system-metrics', systemMetrics);
   }
 

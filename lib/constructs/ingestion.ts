@@ -43,7 +43,6 @@ export class Ingestion extends Construct {
       environment: {
         [ENV.metricsTable]: props.metrics.table.tableName,
         [ENV.idempotencyTable]: this.idempotencyTable.tableName,
-        [ENV.pointRetentionSeconds]: String(config.pointRetention.toSeconds()),
       },
       logRetention: config.logRetention,
       logLevel: config.logLevel,

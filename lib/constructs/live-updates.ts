@@ -37,7 +37,10 @@ export class LiveUpdates extends Construct {
       pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy: config.removalPolicy,
     });
-    // Sparse: only subscription items carry `channel`, so a broadcast reads just its audience.
+    // Sparse: only subscription items carry the index key, so a broadcast reads just its audience
+    // (`metrics:cpu_usage` for every cpu_usage channel, whatever its label matchers). KEYS_ONLY is
+    // enough: the projected table sort key `SUB#<full channel>` carries the matchers, so nothing is
+    // stored twice, and the index definition (whose projection cannot change in place) is unchanged.
     this.connectionsTable.addGlobalSecondaryIndex({
       indexName: CHANNEL_INDEX.name,
       partitionKey: { name: CHANNEL_INDEX.partition, type: AttributeType.STRING },
@@ -59,7 +62,8 @@ export class LiveUpdates extends Construct {
     const subscriptions = fn('WsSubscriptions', 'WebSocket subscribe / unsubscribe / $default');
     this.grantTable(connect, 'dynamodb:BatchWriteItem');
     this.grantTable(disconnect, 'dynamodb:Query', 'dynamodb:BatchWriteItem');
-    this.grantTable(subscriptions, 'dynamodb:BatchWriteItem');
+    // Query: counting the connection's own subscriptions against the per-connection cap.
+    this.grantTable(subscriptions, 'dynamodb:Query', 'dynamodb:BatchWriteItem');
 
     this.api = new WebSocketApi(this, 'Api', {
       description: 'Pulseboard live updates',

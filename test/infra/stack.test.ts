@@ -119,7 +119,7 @@ describe('Pulseboard stack (dev)', () => {
     }
   });
 
-  it('gives the ingest function its tables, the callback URL and retention in seconds', () => {
+  it('gives the ingest function its tables and the callback URL', () => {
     const ingest = resources[functionId(resources, 'POST /api/metrics')];
     const vars =
       (ingest?.Properties.Environment as { Variables: Record<string, unknown> } | undefined)?.Variables ?? {};
@@ -128,10 +128,9 @@ describe('Pulseboard stack (dev)', () => {
         'METRICS_TABLE',
         'CONNECTIONS_TABLE',
         'WEBSOCKET_CALLBACK_URL',
-        'POINT_RETENTION_SECONDS',
+        'IDEMPOTENCY_TABLE',
       ]),
     );
-    expect(vars.POINT_RETENTION_SECONDS).toBe(String(7 * 24 * 3600));
   });
 
   it('grants each function only what it uses', () => {
@@ -141,7 +140,7 @@ describe('Pulseboard stack (dev)', () => {
         'dynamodb:PutItem',
         'dynamodb:UpdateItem',
         'dynamodb:DeleteItem',
-        'dynamodb:BatchWriteItem',
+        'dynamodb:PutItem',
         'dynamodb:BatchWriteItem',
         'dynamodb:Query',
         'dynamodb:Query',

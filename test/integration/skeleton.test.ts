@@ -222,9 +222,9 @@ describe('walking skeleton through the local runtime', () => {
     ['an empty body', '', {}, 400, 'VALIDATION_FAILED'],
     ['an invalid datapoint', { metrics: [{ name: 'bad name', value: 1 }] }, {}, 400, 'VALIDATION_FAILED'],
     [
-      'a non-JSON content type',
-      'cpu_usage 1',
-      { 'content-type': 'text/plain' },
+      'an unsupported content type',
+      '<metric name="cpu_usage">1</metric>',
+      { 'content-type': 'application/xml' },
       415,
       'UNSUPPORTED_MEDIA_TYPE',
     ],
@@ -235,17 +235,19 @@ describe('walking skeleton through the local runtime', () => {
     expect(response.body).toMatchObject({ error: { code, message: expect.any(String) } });
   });
 
-  it('writes nothing for a rejected batch', async () => {
+  it('writes nothing for a batch in which no datapoint is valid', async () => {
     const host = `host-${randomUUID()}`;
 
-    await postJson(`${api}/api/metrics`, {
+    const answer = await postJson(`${api}/api/metrics`, {
       metrics: [
-        { name: 'cpu_usage', value: 1, labels: { host } },
+        { name: 'cpu_usage', value: 'high', labels: { host } },
         { name: '', value: 1 },
       ],
     });
     const response = await fetch(`${api}/api/dashboard/system-metrics?host=${host}`);
 
+    expect(answer.status).toBe(400);
+    expect(answer.body.error.rejected.map((r: { index: number }) => r.index)).toEqual([0, 1]);
     expect(response.status).toBe(404);
     expect(await response.json()).toMatchObject({ error: { code: 'NOT_FOUND' } });
   });

@@ -8,6 +8,7 @@ import {
   BatchWriteCommand,
   DynamoDBDocumentClient,
   QueryCommand,
+  ScanCommand,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
@@ -16,7 +17,9 @@ import { ApiGatewayMessenger } from '../../../functions/shared/adapters/apigw-me
 import { batchWriteAll } from '../../../functions/shared/adapters/dynamo-batch';
 import { DynamoConnectionRegistry } from '../../../functions/shared/adapters/dynamo-connection-registry';
 import { DynamoMetricsStore } from '../../../functions/shared/adapters/dynamo-metrics-store';
+import { InvalidChannelError } from '../../../functions/shared/domain/channels';
 import { DependencyError } from '../../../functions/shared/errors';
+import type { Subscription } from '../../../functions/shared/ports';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const apigw = mockClient(ApiGatewayManagementApiClient);
@@ -52,20 +55,116 @@ describe('DynamoConnectionRegistry', () => {
     expect(expiresAt).toBe(NOW / 1000 + 2 * 3600 + 15 * 60);
   });
 
-  it('reads subscribers from the channel index, page by page, without scanning', async () => {
-    ddb
-      .on(QueryCommand)
-      .resolvesOnce({ Items: [{ connectionId: 'a' }], LastEvaluatedKey: { channel: 'x', connectionId: 'a' } })
-      .resolvesOnce({ Items: [{ connectionId: 'b' }] });
+  it('stores one item per full channel, keyed for lookup by the channel without its matchers', async () => {
+    ddb.on(BatchWriteCommand).resolves({});
+    const registry = new DynamoConnectionRegistry(doc, 'connections', () => NOW);
+
+    await registry.subscribe('abc=', [
+      'metrics:cpu_usage{host="web-1"}',
+      'metrics:cpu_usage{ env=~"prod|stage" }',
+      'metrics:cpu_usage{host="web-1"}',
+      'alerts',
+    ]);
+
+    const items = ddb
+      .commandCalls(BatchWriteCommand)[0]
+      ?.args[0].input.RequestItems?.connections?.map((r) => r.PutRequest?.Item);
+    expect(items).toEqual([
+      {
+        pk: 'CONN#abc=',
+        sk: 'SUB#metrics:cpu_usage{host="web-1"}',
+        channel: 'metrics:cpu_usage',
+        connectionId: 'abc=',
+        expiresAt: NOW / 1000 + 2 * 3600 + 15 * 60,
+      },
+      expect.objectContaining({
+        sk: 'SUB#metrics:cpu_usage{env=~"prod|stage"}',
+        channel: 'metrics:cpu_usage',
+      }),
+      expect.objectContaining({ sk: 'SUB#alerts', channel: 'alerts' }),
+    ]);
+  });
+
+  it('refuses to store a channel that breaks the grammar', async () => {
+    ddb.on(BatchWriteCommand).resolves({});
     const registry = new DynamoConnectionRegistry(doc, 'connections');
 
-    const ids: string[] = [];
-    for await (const id of registry.subscribers('system_metrics')) ids.push(id);
+    await expect(registry.subscribe('a', ['metrics:cpu{host=web-1}'])).rejects.toBeInstanceOf(
+      InvalidChannelError,
+    );
+    expect(ddb.commandCalls(BatchWriteCommand)).toHaveLength(0);
+  });
 
-    expect(ids).toEqual(['a', 'b']);
+  it('unsubscribes by the canonical channel text', async () => {
+    ddb.on(BatchWriteCommand).resolves({});
+    const registry = new DynamoConnectionRegistry(doc, 'connections');
+
+    await registry.unsubscribe('a', ['metrics:cpu_usage{ region!="eu", host="web-1" }']);
+
+    const deletes = ddb.commandCalls(BatchWriteCommand)[0]?.args[0].input.RequestItems?.connections;
+    expect(deletes?.map((r) => r.DeleteRequest?.Key)).toEqual([
+      { pk: 'CONN#a', sk: 'SUB#metrics:cpu_usage{host="web-1",region!="eu"}' },
+    ]);
+  });
+
+  it('reads subscribers from the channel index by index key, page by page, without scanning', async () => {
+    ddb
+      .on(QueryCommand)
+      .resolvesOnce({
+        Items: [{ connectionId: 'a', sk: 'SUB#metrics:cpu_usage{host="web-1"}' }],
+        LastEvaluatedKey: { channel: 'metrics:cpu_usage', connectionId: 'a', pk: 'CONN#a', sk: 'SUB#x' },
+      })
+      .resolvesOnce({ Items: [{ connectionId: 'b', sk: 'SUB#metrics:cpu_usage' }] });
+    const registry = new DynamoConnectionRegistry(doc, 'connections');
+
+    const found: Subscription[] = [];
+    for await (const subscription of registry.subscribers('metrics:cpu_usage')) found.push(subscription);
+
+    expect(found).toEqual([
+      { connectionId: 'a', channel: 'metrics:cpu_usage{host="web-1"}' },
+      { connectionId: 'b', channel: 'metrics:cpu_usage' },
+    ]);
     const queries = ddb.commandCalls(QueryCommand).map((call) => call.args[0].input);
-    expect(queries.every((input) => input.IndexName === 'byChannel')).toBe(true);
-    expect(queries[1]?.ExclusiveStartKey).toEqual({ channel: 'x', connectionId: 'a' });
+    expect(queries).toHaveLength(2);
+    for (const input of queries) {
+      expect(input).toMatchObject({
+        IndexName: 'byChannel',
+        KeyConditionExpression: '#key = :key',
+        ExpressionAttributeNames: { '#key': 'channel', '#id': 'connectionId' },
+        ExpressionAttributeValues: { ':key': 'metrics:cpu_usage' },
+        ProjectionExpression: '#id, sk',
+      });
+    }
+    expect(queries[1]?.ExclusiveStartKey).toEqual({
+      channel: 'metrics:cpu_usage',
+      connectionId: 'a',
+      pk: 'CONN#a',
+      sk: 'SUB#x',
+    });
+    expect(ddb.commandCalls(ScanCommand)).toHaveLength(0);
+  });
+
+  it("lists a connection's subscriptions from its own partition, consistently, page by page", async () => {
+    ddb
+      .on(QueryCommand)
+      .resolvesOnce({
+        Items: [{ sk: 'SUB#system_metrics' }],
+        LastEvaluatedKey: { pk: 'CONN#a', sk: 'SUB#s' },
+      })
+      .resolvesOnce({ Items: [{ sk: 'SUB#metrics:cpu_usage{host="web-1"}' }] });
+    const registry = new DynamoConnectionRegistry(doc, 'connections');
+
+    const channels = await registry.subscriptionsOf('a');
+
+    expect(channels).toEqual(['system_metrics', 'metrics:cpu_usage{host="web-1"}']);
+    const queries = ddb.commandCalls(QueryCommand).map((call) => call.args[0].input);
+    expect(queries[0]).toMatchObject({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :sub)',
+      ExpressionAttributeValues: { ':pk': 'CONN#a', ':sub': 'SUB#' },
+      ConsistentRead: true,
+    });
+    expect(queries[0]?.IndexName).toBeUndefined();
+    expect(queries[1]?.ExclusiveStartKey).toEqual({ pk: 'CONN#a', sk: 'SUB#s' });
   });
 
   it('forgets a connection by deleting every item of its own partition', async () => {
@@ -128,35 +227,11 @@ describe('batchWriteAll', () => {
 });
 
 describe('DynamoMetricsStore', () => {
-  it('writes one item per series and instant, the last duplicate winning', async () => {
-    ddb.on(BatchWriteCommand).resolves({});
-    const store = new DynamoMetricsStore(doc, 'metrics', 3600);
-
-    await store.putPoints([
-      { name: 'cpu', value: 1, timestamp: 1_000, labels: { host: 'a' } },
-      { name: 'cpu', value: 2, timestamp: 1_000, labels: { host: 'a' } },
-    ]);
-
-    const items = ddb
-      .commandCalls(BatchWriteCommand)[0]
-      ?.args[0].input.RequestItems?.metrics?.map((r) => r.PutRequest?.Item);
-    expect(items).toEqual([
-      {
-        pk: 'S#cpu{host="a"}',
-        sk: '0000000001000',
-        name: 'cpu',
-        labels: { host: 'a' },
-        value: 2,
-        expiresAt: 3601,
-      },
-    ]);
-  });
-
   it('reports an out-of-order snapshot update as not merged', async () => {
     ddb
       .on(UpdateCommand)
       .rejects(new ConditionalCheckFailedException({ message: 'newer exists', $metadata: {} }));
-    const store = new DynamoMetricsStore(doc, 'metrics', 3600);
+    const store = new DynamoMetricsStore(doc, 'metrics');
 
     await expect(
       store.mergeSnapshot({ host: 'a', timestamp: 1, values: { cpu_usage: 1 } }),
@@ -167,7 +242,7 @@ describe('DynamoMetricsStore', () => {
     ddb.on(UpdateCommand).resolves({
       Attributes: { pk: 'SNAPSHOT', sk: 'HOST#a', host: 'a', timestamp: 0, cpu_usage: 5, memory_usage: 6 },
     });
-    const store = new DynamoMetricsStore(doc, 'metrics', 3600);
+    const store = new DynamoMetricsStore(doc, 'metrics');
 
     const snapshot = await store.mergeSnapshot({ host: 'a', timestamp: 0, values: { cpu_usage: 5 } });
 

@@ -1,3 +1,4 @@
+import { indexKey, parseChannel } from '../../../functions/shared/domain/channels';
 import type { Datapoint } from '../../../functions/shared/domain/metrics';
 import type { HostSnapshot, SnapshotUpdate } from '../../../functions/shared/domain/system-metrics';
 import type {
@@ -5,12 +6,18 @@ import type {
   ConnectionRegistry,
   MetricsStore,
   SendOutcome,
+  Subscription,
 } from '../../../functions/shared/ports';
 
 /** An in-memory MetricsStore with the same merge semantics as the DynamoDB adapter. */
 export class InMemoryMetricsStore implements MetricsStore {
   readonly points: Datapoint[] = [];
   readonly snapshots = new Map<string, { timestamp: number; values: Record<string, number> }>();
+
+  /** Every series is welcome here; the cardinality guard is tested against the DynamoDB adapter. */
+  async registerSeries(_points: readonly Datapoint[]): Promise<{ rejected: ReadonlySet<number> }> {
+    return { rejected: new Set() };
+  }
 
   async putPoints(points: readonly Datapoint[]): Promise<void> {
     this.points.push(...points);
@@ -32,26 +39,42 @@ export class InMemoryMetricsStore implements MetricsStore {
   }
 }
 
-/** An in-memory ConnectionRegistry. */
+/**
+ * An in-memory ConnectionRegistry with the adapter's semantics: channels are parsed (an invalid one
+ * is refused) and kept in canonical form, and subscribers are found by index key.
+ */
 export class InMemoryRegistry implements ConnectionRegistry {
+  /** connection id → its canonical channel texts. */
   readonly channels = new Map<string, Set<string>>();
+  /** Every index key `subscribers` was asked for, in order. */
+  readonly lookups: string[] = [];
 
   async register(connectionId: string, _connectedAt: number, channels: readonly string[]): Promise<void> {
-    this.channels.set(connectionId, new Set(channels));
+    this.channels.set(connectionId, new Set(channels.map(canonicalText)));
   }
   async subscribe(connectionId: string, channels: readonly string[]): Promise<void> {
-    for (const channel of channels) this.channels.get(connectionId)?.add(channel);
+    for (const channel of channels) this.channels.get(connectionId)?.add(canonicalText(channel));
   }
   async unsubscribe(connectionId: string, channels: readonly string[]): Promise<void> {
-    for (const channel of channels) this.channels.get(connectionId)?.delete(channel);
+    for (const channel of channels) this.channels.get(connectionId)?.delete(canonicalText(channel));
   }
   async forget(connectionId: string): Promise<void> {
     this.channels.delete(connectionId);
   }
-  async *subscribers(channel: string): AsyncIterable<string> {
-    for (const [id, channels] of this.channels) if (channels.has(channel)) yield id;
+  async subscriptionsOf(connectionId: string): Promise<readonly string[]> {
+    return [...(this.channels.get(connectionId) ?? [])];
+  }
+  async *subscribers(key: string): AsyncIterable<Subscription> {
+    this.lookups.push(key);
+    for (const [connectionId, channels] of this.channels) {
+      for (const channel of channels) {
+        if (indexKey(parseChannel(channel)) === key) yield { connectionId, channel };
+      }
+    }
   }
 }
+
+const canonicalText = (channel: string) => parseChannel(channel).text;
 
 /** Records what it sends; answers per connection id from a script of outcomes or errors. */
 export class ScriptedMessenger implements ConnectionMessenger {
