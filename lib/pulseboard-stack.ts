@@ -26,7 +26,7 @@ export class PulseboardStack extends Stack {
       assetDir: props.dashboardAssetDir,
       removalPolicy: config.removalPolicy,
     });
-    const metrics = new MetricsStore(this, 'Metrics', { removalPolicy: config.removalPolicy, config });
+    const metrics = new MetricsStore(this, 'Metrics', { config });
     const live = new LiveUpdates(this, 'Live', { config });
     const http = new PulseboardHttpApi(this, 'Http', {
       config,

@@ -1,18 +1,11 @@
 import { Duration, Validations } from 'aws-cdk-lib';
-import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import {
-  CorsHttpMethod,
-  HttpApi,
-  HttpMethod,
-  HttpStage,
-  LogGroupLogDestination,
-} from 'aws-cdk-lib/aws-apigatewayv2';
+import { CorsHttpMethod, HttpApi, HttpMethod, HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
-import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { ENV } from '../../functions/shared/env-names';
 import type { StageConfig } from '../config';
+import { apiAccessLogs } from './defaults';
 import type { MetricsStore } from './metrics-store';
 import { NodeFunction } from './node-function';
 
@@ -46,27 +39,17 @@ export class PulseboardHttpApi extends Construct {
       reason:
         'The walking skeleton has no users yet; the JWT authorizer on every route except login and health lands with issue #5.',
     });
-    const accessLogs = new LogGroup(this, 'AccessLogs', {
-      retention: config.logRetention,
-      removalPolicy: config.removalPolicy,
-    });
     new HttpStage(this, 'DefaultStage', {
       httpApi: this.api,
       stageName: '$default',
       autoDeploy: true,
       throttle: config.throttle,
-      accessLogSettings: {
-        destination: new LogGroupLogDestination(accessLogs),
-        format: AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: '$context.requestId',
-            routeKey: '$context.routeKey',
-            status: '$context.status',
-            latencyMs: '$context.responseLatency',
-            integrationError: '$context.integrationErrorMessage',
-          }),
-        ),
-      },
+      accessLogSettings: apiAccessLogs(this, config, {
+        routeKey: '$context.routeKey',
+        status: '$context.status',
+        latencyMs: '$context.responseLatency',
+        integrationError: '$context.integrationErrorMessage',
+      }),
     });
 
     const systemMetrics = new NodeFunction(this, 'SystemMetrics', {

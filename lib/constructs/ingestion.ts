@@ -1,8 +1,9 @@
 import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, type Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Construct } from 'constructs';
 import { ENV } from '../../functions/shared/env-names';
 import type { StageConfig } from '../config';
+import { pulseboardTable } from './defaults';
 import type { PulseboardHttpApi } from './http-api';
 import type { LiveUpdates } from './live-updates';
 import type { MetricsStore } from './metrics-store';
@@ -28,12 +29,9 @@ export class Ingestion extends Construct {
     const { config } = props;
 
     // Powertools idempotency's own layout: `id` key, `expiration` TTL (epoch seconds).
-    this.idempotencyTable = new Table(this, 'IdempotencyKeys', {
+    this.idempotencyTable = pulseboardTable(this, 'IdempotencyKeys', {
       partitionKey: { name: 'id', type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
       timeToLiveAttribute: 'expiration',
-      encryption: TableEncryption.AWS_MANAGED,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy: config.removalPolicy,
     });
 

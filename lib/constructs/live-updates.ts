@@ -1,14 +1,13 @@
 import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
-import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
-import { LogGroupLogDestination, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
-import { AttributeType, BillingMode, ProjectionType, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { AttributeType, ProjectionType, type Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
-import { LogGroup } from 'aws-cdk-lib/aws-logs';
 import { Construct, type IConstruct } from 'constructs';
 import { ENV } from '../../functions/shared/env-names';
 import { CHANNEL_INDEX, TABLE_KEYS } from '../../functions/shared/table-layout';
 import type { StageConfig } from '../config';
+import { apiAccessLogs, pulseboardTable } from './defaults';
 import { NodeFunction } from './node-function';
 
 export interface LiveUpdatesProps {
@@ -28,13 +27,10 @@ export class LiveUpdates extends Construct {
     super(scope, id);
     const { config } = props;
 
-    this.connectionsTable = new Table(this, 'Connections', {
+    this.connectionsTable = pulseboardTable(this, 'Connections', {
       partitionKey: { name: TABLE_KEYS.partition, type: AttributeType.STRING },
       sortKey: { name: TABLE_KEYS.sort, type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
       timeToLiveAttribute: TABLE_KEYS.ttl,
-      encryption: TableEncryption.AWS_MANAGED,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
       removalPolicy: config.removalPolicy,
     });
     // Sparse: only subscription items carry the index key, so a broadcast reads just its audience
@@ -84,28 +80,18 @@ export class LiveUpdates extends Construct {
       });
     }
 
-    const accessLogs = new LogGroup(this, 'AccessLogs', {
-      retention: config.logRetention,
-      removalPolicy: config.removalPolicy,
-    });
     this.stage = new WebSocketStage(this, 'Stage', {
       webSocketApi: this.api,
       stageName: config.stage,
       autoDeploy: true,
       throttle: config.throttle,
-      accessLogSettings: {
-        destination: new LogGroupLogDestination(accessLogs),
-        format: AccessLogFormat.custom(
-          JSON.stringify({
-            requestId: '$context.requestId',
-            connectionId: '$context.connectionId',
-            routeKey: '$context.routeKey',
-            eventType: '$context.eventType',
-            status: '$context.status',
-            integrationError: '$context.integrationErrorMessage',
-          }),
-        ),
-      },
+      accessLogSettings: apiAccessLogs(this, config, {
+        connectionId: '$context.connectionId',
+        routeKey: '$context.routeKey',
+        eventType: '$context.eventType',
+        status: '$context.status',
+        integrationError: '$context.integrationErrorMessage',
+      }),
     });
 
     Validations.of(this.api).acknowledge({

@@ -1,5 +1,5 @@
-import { Duration, type RemovalPolicy } from 'aws-cdk-lib';
-import { AttributeType, BillingMode, Table, TableEncryption } from 'aws-cdk-lib/aws-dynamodb';
+import { Duration } from 'aws-cdk-lib';
+import { AttributeType, type Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Rule, Schedule } from 'aws-cdk-lib/aws-events';
 import { LambdaFunction } from 'aws-cdk-lib/aws-events-targets';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
@@ -7,13 +7,13 @@ import type { CfnFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
 import { ENV } from '../../functions/shared/env-names';
 import { TABLE_KEYS } from '../../functions/shared/table-layout';
-import { STAGE_CONFIG, type StageConfig } from '../config';
+import type { StageConfig } from '../config';
+import { pulseboardTable } from './defaults';
 import { NodeFunction } from './node-function';
 
 export interface MetricsStoreProps {
-  readonly removalPolicy: RemovalPolicy;
-  /** The stage's settings (retention per resolution, logging). Defaults to dev's. */
-  readonly config?: StageConfig;
+  /** Retention per resolution, log settings and the removal policy come from the stage. */
+  readonly config: StageConfig;
 }
 
 /**
@@ -29,15 +29,12 @@ export class MetricsStore extends Construct {
 
   constructor(scope: Construct, id: string, props: MetricsStoreProps) {
     super(scope, id);
-    const config = props.config ?? STAGE_CONFIG.dev;
-    this.table = new Table(this, 'Table', {
+    const { config } = props;
+    this.table = pulseboardTable(this, 'Table', {
       partitionKey: { name: TABLE_KEYS.partition, type: AttributeType.STRING },
       sortKey: { name: TABLE_KEYS.sort, type: AttributeType.STRING },
-      billingMode: BillingMode.PAY_PER_REQUEST,
       timeToLiveAttribute: TABLE_KEYS.ttl,
-      encryption: TableEncryption.AWS_MANAGED,
-      pointInTimeRecoverySpecification: { pointInTimeRecoveryEnabled: true },
-      removalPolicy: props.removalPolicy,
+      removalPolicy: config.removalPolicy,
     });
 
     const environment = {
@@ -50,7 +47,7 @@ export class MetricsStore extends Construct {
       environment,
       logRetention: config.logRetention,
       logLevel: config.logLevel,
-      removalPolicy: props.removalPolicy,
+      removalPolicy: config.removalPolicy,
     };
 
     this.compactor = new NodeFunction(this, 'Compactor', {

@@ -1,8 +1,9 @@
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type LocalRuntime, startLocalRuntime } from '../../local/runtime';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalRuntime } from '../../local/runtime';
 import { launchChromium } from '../support/browser';
 import { waitFor } from '../support/clients';
+import { startTestRuntime } from '../support/runtime';
 
 describe('dashboard in Chromium', () => {
   let runtime: LocalRuntime;
@@ -13,13 +14,7 @@ describe('dashboard in Chromium', () => {
     Number(await page.getAttribute(`[data-testid="${testId}"]`, 'data-points'));
 
   beforeAll(async () => {
-    runtime = await startLocalRuntime({
-      assemblyDir: inject('assemblyDir'),
-      port: 0,
-      agent: { intervalMs: 500 },
-      log: () => {},
-      functionLog: () => {},
-    });
+    runtime = await startTestRuntime({ agent: { intervalMs: 500 } });
     browser = await launchChromium();
     page = await browser.newPage();
   });

@@ -1,4 +1,4 @@
-import { App, RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import { App, Stack, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -12,7 +12,7 @@ function build(stage: 'dev' | 'prod') {
   const app = new App({ context: { 'aws:cdk:enable-asset-metadata': false } });
   const stack = new Stack(app, `Store-${stage}`);
   const config = stageConfig(stage);
-  const store = new MetricsStore(stack, 'Metrics', { removalPolicy: RemovalPolicy.DESTROY, config });
+  const store = new MetricsStore(stack, 'Metrics', { config });
   Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
   const template = Template.fromStack(stack);
   return { app, stack, store, template, resources: template.toJSON().Resources as Resources };

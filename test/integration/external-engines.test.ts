@@ -2,10 +2,11 @@ import { randomUUID } from 'node:crypto';
 import { DynamoDBClient, ListTablesCommand } from '@aws-sdk/client-dynamodb';
 import { ListTopicsCommand, SNSClient } from '@aws-sdk/client-sns';
 import { type FauxqsServer, startFauxqs } from 'fauxqs';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type DynamoDbLocal, startDynamoDbLocal } from '../../local/dynamodb-local';
-import { type LocalRuntime, startLocalRuntime } from '../../local/runtime';
+import type { LocalRuntime } from '../../local/runtime';
 import { postJson, RecordingSocket, waitFor } from '../support/clients';
+import { startTestRuntime } from '../support/runtime';
 
 const AWS = { region: 'us-east-1', credentials: { accessKeyId: 'local', secretAccessKey: 'local' } };
 
@@ -23,13 +24,8 @@ describe('local runtime on external engines', () => {
       startDynamoDbLocal(),
       startFauxqs({ port: 0, logger: false }),
     ]);
-    runtime = await startLocalRuntime({
-      assemblyDir: inject('assemblyDir'),
-      port: 0,
-      agent: false,
+    runtime = await startTestRuntime({
       engines: { dynamodb: dynamodb.endpoint, messaging: messaging.address },
-      log: () => {},
-      functionLog: () => {},
     });
   });
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type LocalRuntime, startLocalRuntime } from '../../local/runtime';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalRuntime } from '../../local/runtime';
 import { postJson } from '../support/clients';
+import { startTestRuntime } from '../support/runtime';
 
 describe('ingestion through the local runtime', () => {
   let runtime: LocalRuntime;
@@ -11,13 +12,7 @@ describe('ingestion through the local runtime', () => {
     (await (await fetch(`${api}/api/dashboard/system-metrics?host=${host}`)).json()) as { timestamp: string };
 
   beforeAll(async () => {
-    runtime = await startLocalRuntime({
-      assemblyDir: inject('assemblyDir'),
-      port: 0,
-      agent: false,
-      log: () => {},
-      functionLog: () => {},
-    });
+    runtime = await startTestRuntime();
     api = runtime.urls.HttpApiUrl;
   });
 

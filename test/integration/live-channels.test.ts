@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
-import { type LocalRuntime, startLocalRuntime } from '../../local/runtime';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { LocalRuntime } from '../../local/runtime';
 import { postJson, RecordingSocket, waitFor } from '../support/clients';
+import { startTestRuntime } from '../support/runtime';
 
 interface WirePoint {
   name: string;
@@ -36,13 +37,7 @@ describe('live metric channels through the local runtime', () => {
     );
 
   beforeAll(async () => {
-    runtime = await startLocalRuntime({
-      assemblyDir: inject('assemblyDir'),
-      port: 0,
-      agent: false,
-      log: () => {},
-      functionLog: () => {},
-    });
+    runtime = await startTestRuntime();
     api = runtime.urls.HttpApiUrl;
   });
 

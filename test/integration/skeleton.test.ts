@@ -8,8 +8,9 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadStackAssembly } from '../../local/assembly';
-import { type LocalRuntime, startLocalRuntime } from '../../local/runtime';
+import type { LocalRuntime } from '../../local/runtime';
 import { postJson, RecordingSocket, waitFor } from '../support/clients';
+import { startTestRuntime } from '../support/runtime';
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
 
@@ -38,13 +39,7 @@ describe('walking skeleton through the local runtime', () => {
     ).Items ?? [];
 
   beforeAll(async () => {
-    runtime = await startLocalRuntime({
-      assemblyDir: inject('assemblyDir'),
-      port: 0,
-      agent: false,
-      log: () => {},
-      functionLog: () => {},
-    });
+    runtime = await startTestRuntime();
     api = runtime.urls.HttpApiUrl;
     ddb = DynamoDBDocumentClient.from(
       new DynamoDBClient({

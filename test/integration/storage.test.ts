@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { exactQuantile } from '../../functions/shared/domain/query';
-import { type LocalRuntime, startLocalRuntime } from '../../local/runtime';
+import type { LocalRuntime } from '../../local/runtime';
 import { postJson } from '../support/clients';
+import { startTestRuntime } from '../support/runtime';
 
 const MIN = 60_000;
 const HOUR = 60 * MIN;
@@ -70,13 +71,7 @@ describe('storage: segments, compaction, rollups and queries through the local r
   };
 
   beforeAll(async () => {
-    runtime = await startLocalRuntime({
-      assemblyDir: inject('assemblyDir'),
-      port: 0,
-      agent: false,
-      log: () => {},
-      functionLog: () => {},
-    });
+    runtime = await startTestRuntime();
     api = runtime.urls.HttpApiUrl;
     const descriptions = await loadDescriptions(inject('assemblyDir'));
     const byDescription = (prefix: string) => {

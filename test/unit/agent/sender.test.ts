@@ -7,24 +7,13 @@ import {
   type SenderOptions,
 } from '../../../agent/sender';
 import type { Batch } from '../../../agent/spool';
+import { seededRandom as seeded } from '../../support/random';
 
 const BATCH: Batch = {
   id: '6f1c3a52-1f0e-4e8e-9a57-0d6c8e3b9a01',
   createdAt: 1_700_000_000_000,
   metrics: [{ name: 'cpu_usage', value: 12.5, timestamp: 1_700_000_000_000, labels: { host: 'web-1' } }],
 };
-
-/** A seeded PRNG (mulberry32), so jitter is reproducible. */
-function seeded(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Reply = Response | Error;
 

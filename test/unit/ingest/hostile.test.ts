@@ -9,6 +9,7 @@ import {
   validateDatapoints,
 } from '../../../functions/shared/domain/ingest/validate';
 import { PulseboardError, ValidationError } from '../../../functions/shared/errors';
+import { seededRandom as random } from '../../support/random';
 
 const NOW = Date.parse('2026-11-24T06:00:00.000Z');
 const PROTOTYPE_KEYS = Object.getOwnPropertyNames(Object.prototype).sort();
@@ -105,18 +106,6 @@ describe('prototype-pollution keys', () => {
 
 // ---------------------------------------------------------------------------------------------
 // Property-style checks: a seeded generator of hostile values, no extra packages.
-
-/** mulberry32: a tiny seeded PRNG, so a failure replays exactly. */
-function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 type Random = () => number;
 const pick = <T>(rand: Random, options: readonly T[]): T => options[Math.floor(rand() * options.length)] as T;

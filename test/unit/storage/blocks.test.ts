@@ -11,7 +11,7 @@ import {
   isCompacted,
 } from '../../../functions/shared/domain/blocks';
 import { mergeStats, statsOf } from '../../../functions/shared/domain/rollup';
-import { random } from './random';
+import { seededRandom as random } from '../../support/random';
 
 const T0 = Date.UTC(2026, 10, 24, 6, 0, 0);
 

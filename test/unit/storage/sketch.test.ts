@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { decodeSketch, encodeSketch } from '../../../functions/shared/domain/blocks';
 import { exactQuantile } from '../../../functions/shared/domain/query';
 import { SKETCH_RELATIVE_ACCURACY, Sketch } from '../../../functions/shared/domain/sketch';
-import { random } from './random';
+import { seededRandom as random } from '../../support/random';
 
 const distributions: [string, (r: () => number) => number][] = [
   ['uniform 0..100', (r) => r() * 100],

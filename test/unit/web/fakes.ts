@@ -1,3 +1,5 @@
+export { seededRandom } from '../../support/random';
+
 /** Test doubles for the DOM-free web modules: a scripted WebSocket, a manual clock, a seeded random. */
 import type { Scheduler, SocketLike } from '../../../web/src/connection';
 
@@ -95,16 +97,4 @@ export class ManualScheduler implements Scheduler {
     }
     this.now = until;
   }
-}
-
-/** mulberry32: a small deterministic PRNG returning numbers in [0, 1). */
-export function seededRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
