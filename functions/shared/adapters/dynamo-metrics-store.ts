@@ -64,18 +64,20 @@ export interface DynamoMetricsStoreOptions {
   readonly maxSeriesPerMetric?: number;
 }
 
+/** Attempts at registering one series when concurrent registrations conflict. */
+const MAX_REGISTER_ATTEMPTS = 5;
+
 /** The first 16 hex digits of sha256(series key): a fixed-size id for keys and segments. */
 export function seriesId(key: string): string {
   return createHash('sha256').update(key).digest('hex').slice(0, 16);
 }
 
-/** Series ids this container already knows are indexed: a new series costs one transaction, once. */
-const knownSeries = new Set<string>();
-
 export class DynamoMetricsStore implements MetricsStore, CompactionStore, MetricsReader {
   private readonly clock: Clock;
   private readonly retention: RetentionSeconds;
   private readonly maxSeries: number;
+  /** Series this container has already indexed (the store lives for the container: handlers build it once per cold start). */
+  private readonly knownSeries = new Set<string>();
   /** Series refused for cardinality, and when to ask again. */
   private readonly refused = new Map<string, number>();
 
@@ -99,7 +101,7 @@ export class DynamoMetricsStore implements MetricsStore, CompactionStore, Metric
     const byId = new Map<string, { name: string; labels: Datapoint['labels']; indexes: number[] }>();
     points.forEach((p, index) => {
       const id = seriesId(seriesKey(p.name, p.labels));
-      if (knownSeries.has(id)) return;
+      if (this.knownSeries.has(id)) return;
       const entry = byId.get(id) ?? { name: p.name, labels: p.labels, indexes: [] };
       entry.indexes.push(index);
       byId.set(id, entry);
@@ -112,7 +114,7 @@ export class DynamoMetricsStore implements MetricsStore, CompactionStore, Metric
         return;
       }
       if (await this.indexSeries(id, entry.name, entry.labels)) {
-        knownSeries.add(id);
+        this.knownSeries.add(id);
         this.refused.delete(id);
       } else {
         this.refused.set(id, now + MINUTE_MS);
@@ -122,40 +124,48 @@ export class DynamoMetricsStore implements MetricsStore, CompactionStore, Metric
     return { rejected };
   }
 
-  /** Puts the series item if absent and counts it against its metric's limit, atomically. */
+  /**
+   * Puts the series item if absent and counts it against its metric's limit, atomically. Series of
+   * one metric share its counter item, so concurrent registrations can be cancelled with
+   * `TransactionConflict` on AWS: those are retried with jittered backoff, a few times.
+   */
   private async indexSeries(id: string, name: string, labels: Datapoint['labels']): Promise<boolean> {
-    try {
-      await this.client.send(
-        new TransactWriteCommand({
-          TransactItems: [
-            {
-              Put: {
-                TableName: this.tableName,
-                Item: { pk: `SERIES#${name}`, sk: id, labels },
-                ConditionExpression: 'attribute_not_exists(pk)',
+    for (let attempt = 1; ; attempt++) {
+      try {
+        await this.client.send(
+          new TransactWriteCommand({
+            TransactItems: [
+              {
+                Put: {
+                  TableName: this.tableName,
+                  Item: { pk: `SERIES#${name}`, sk: id, labels },
+                  ConditionExpression: 'attribute_not_exists(pk)',
+                },
               },
-            },
-            {
-              Update: {
-                TableName: this.tableName,
-                Key: { pk: NAMES_PK, sk: name },
-                UpdateExpression: 'ADD seriesCount :one',
-                ConditionExpression: 'attribute_not_exists(seriesCount) OR seriesCount < :limit',
-                ExpressionAttributeValues: { ':one': 1, ':limit': this.maxSeries },
+              {
+                Update: {
+                  TableName: this.tableName,
+                  Key: { pk: NAMES_PK, sk: name },
+                  UpdateExpression: 'ADD seriesCount :one',
+                  ConditionExpression: 'attribute_not_exists(seriesCount) OR seriesCount < :limit',
+                  ExpressionAttributeValues: { ':one': 1, ':limit': this.maxSeries },
+                },
               },
-            },
-          ],
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof TransactionCanceledException) {
+            ],
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (!(error instanceof TransactionCanceledException)) throw error;
         const [series, counter] = error.CancellationReasons ?? [];
         if (series?.Code === 'ConditionalCheckFailed') return true; // already indexed
         if (counter?.Code === 'ConditionalCheckFailed') return false; // over the limit
-        throw new DependencyError('Registering a series was cancelled', { cause: error });
+        const conflict = error.CancellationReasons?.some((reason) => reason.Code === 'TransactionConflict');
+        if (!conflict || attempt >= MAX_REGISTER_ATTEMPTS) {
+          throw new DependencyError('Registering a series was cancelled', { cause: error });
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 20 * 2 ** attempt));
       }
-      throw error;
     }
   }
 

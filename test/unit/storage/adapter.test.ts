@@ -4,6 +4,7 @@ import { mockClient } from 'aws-sdk-client-mock';
 import { afterEach, describe, expect, it } from 'vitest';
 import { blockItem, DynamoMetricsStore } from '../../../functions/shared/adapters/dynamo-metrics-store';
 import { decodeSegment } from '../../../functions/shared/domain/blocks';
+import { DependencyError } from '../../../functions/shared/errors';
 
 const ddb = mockClient(DynamoDBDocumentClient);
 const doc = DynamoDBDocumentClient.from(new DynamoDBClient({ region: 'us-east-1' }));
@@ -78,6 +79,32 @@ describe('DynamoMetricsStore', () => {
     const update = ddb.commandCalls(TransactWriteCommand)[0]?.args[0].input.TransactItems?.[1]?.Update;
     expect(update?.ConditionExpression).toContain('seriesCount < :limit');
     expect(update?.ExpressionAttributeValues?.[':limit']).toBe(1);
+  });
+
+  it('retries a registration that concurrent ones cancelled with TransactionConflict', async () => {
+    ddb
+      .on(TransactWriteCommand)
+      .rejectsOnce(canceled(['None', 'TransactionConflict']))
+      .rejectsOnce(canceled(['TransactionConflict', 'None']))
+      .resolves({});
+    const store = new DynamoMetricsStore(doc, 'metrics', { clock: () => T0 });
+    const name = `busy_${Math.random().toString(36).slice(2)}`;
+
+    const result = await store.registerSeries([{ name, value: 1, timestamp: T0, labels: {} }]);
+
+    expect(result.rejected.size).toBe(0);
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(3);
+  });
+
+  it('gives up with a dependency error when conflicts persist', async () => {
+    ddb.on(TransactWriteCommand).rejects(canceled(['None', 'TransactionConflict']));
+    const store = new DynamoMetricsStore(doc, 'metrics', { clock: () => T0 });
+    const name = `stuck_${Math.random().toString(36).slice(2)}`;
+
+    await expect(
+      store.registerSeries([{ name, value: 1, timestamp: T0, labels: {} }]),
+    ).rejects.toBeInstanceOf(DependencyError);
+    expect(ddb.commandCalls(TransactWriteCommand)).toHaveLength(5);
   });
 
   it('gives every block kind a TTL in epoch seconds from the end of its window', () => {
