@@ -17,18 +17,21 @@ const reply = (statusCode: number, body: unknown): APIGatewayProxyResultV2 => ({
 });
 
 /**
- * The `subscribe`, `unsubscribe` and `$default` routes. The routes return their response to the
- * client (route responses), so every message gets an acknowledgement or an error envelope.
+ * The `subscribe`, `unsubscribe`, `ping` and `$default` routes. The routes return their response
+ * to the client (route responses), so every message gets an acknowledgement or an error envelope.
+ * `ping` is the dashboard's keepalive against API Gateway's 10-minute idle timeout: it touches no
+ * table.
  */
 export const handler = eventHandler<APIGatewayProxyWebsocketEventV2, APIGatewayProxyResultV2>(
   async (event) => {
     const { connectionId, routeKey } = event.requestContext;
+    if (routeKey === 'ping') return reply(200, envelope('pong', {}));
     if (routeKey === '$default') {
       return reply(
         400,
         envelope('error', {
           code: 'UNKNOWN_ACTION',
-          message: 'Send {"action":"subscribe"|"unsubscribe","channels":[…]}',
+          message: 'Send {"action":"subscribe"|"unsubscribe","channels":[…]} or {"action":"ping"}',
         }),
       );
     }

@@ -55,7 +55,7 @@ export class LiveUpdates extends Construct {
       });
     const connect = fn('WsConnect', 'WebSocket $connect: registers the connection');
     const disconnect = fn('WsDisconnect', 'WebSocket $disconnect: forgets the connection');
-    const subscriptions = fn('WsSubscriptions', 'WebSocket subscribe / unsubscribe / $default');
+    const subscriptions = fn('WsSubscriptions', 'WebSocket subscribe / unsubscribe / ping / $default');
     this.grantTable(connect, 'dynamodb:BatchWriteItem');
     this.grantTable(disconnect, 'dynamodb:Query', 'dynamodb:BatchWriteItem');
     // Query: counting the connection's own subscriptions against the per-connection cap.
@@ -73,7 +73,7 @@ export class LiveUpdates extends Construct {
         returnResponse: true,
       },
     });
-    for (const action of ['subscribe', 'unsubscribe']) {
+    for (const action of ['subscribe', 'unsubscribe', 'ping']) {
       this.api.addRoute(action, {
         integration: new WebSocketLambdaIntegration(`${action}Integration`, subscriptions),
         returnResponse: true,

@@ -84,7 +84,7 @@ describe('Pulseboard stack (dev)', () => {
     });
     expect(routeTarget(resources, '$connect')).toBe(functionId(resources, 'WebSocket $connect'));
     expect(routeTarget(resources, '$disconnect')).toBe(functionId(resources, 'WebSocket $disconnect'));
-    for (const key of ['subscribe', 'unsubscribe', '$default']) {
+    for (const key of ['subscribe', 'unsubscribe', 'ping', '$default']) {
       expect(routeTarget(resources, key)).toBe(functionId(resources, 'WebSocket subscribe'));
       template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
         RouteKey: key,

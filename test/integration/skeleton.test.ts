@@ -127,6 +127,14 @@ describe('walking skeleton through the local runtime', () => {
     expect((await leaving.next('subscribed', 0)).payload).toEqual({ channels: ['system_metrics'] });
   });
 
+  it('answers a keepalive ping with a pong', async () => {
+    const socket = await openSocket();
+
+    socket.send({ action: 'ping' });
+
+    expect(await socket.next('pong', 0)).toEqual({ type: 'pong', payload: {} });
+  });
+
   it('answers bad WebSocket messages with an error envelope and keeps the connection', async () => {
     const socket = await openSocket();
 

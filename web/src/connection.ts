@@ -3,7 +3,13 @@
  * parses frames, and reconnects with capped exponential backoff and full jitter.
  * It touches no DOM; the socket constructor, timers and randomness are injected.
  */
-import { encodeSubscribe, type ParseResult, parseServerMessage, type ServerMessage } from './messages';
+import {
+  encodePing,
+  encodeSubscribe,
+  type ParseResult,
+  parseServerMessage,
+  type ServerMessage,
+} from './messages';
 
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 
@@ -62,6 +68,11 @@ export interface ConnectionOptions {
   readonly backoff?: BackoffPolicy;
   /** A socket that has not opened after this long is abandoned and retried. */
   readonly connectTimeoutMs?: number;
+  /**
+   * While open, a `ping` is sent this often, so a quiet dashboard stays inside API Gateway's
+   * 10-minute idle timeout instead of being dropped and reconnecting.
+   */
+  readonly keepAliveMs?: number;
   onMessage(message: ServerMessage): void;
   onStatus(status: ConnectionStatus): void;
   /** Frames that are not valid messages; `unknown-type` frames are ignored silently and not reported. */
@@ -76,11 +87,15 @@ export interface Connection {
   readonly status: ConnectionStatus;
 }
 
+/** Half of API Gateway's 10-minute idle timeout. */
+export const DEFAULT_KEEPALIVE_MS = 5 * 60_000;
+
 /** Creates a self-healing connection; nothing happens until {@link Connection.start}. */
 export function createConnection(options: ConnectionOptions): Connection {
   const { scheduler, random } = options;
   const backoff = options.backoff ?? DEFAULT_BACKOFF;
   const connectTimeoutMs = options.connectTimeoutMs ?? 10_000;
+  const keepAliveMs = options.keepAliveMs ?? DEFAULT_KEEPALIVE_MS;
 
   let socket: SocketLike | null = null;
   let status: ConnectionStatus = { state: 'closed', failures: 0, retryInMs: null };
@@ -89,6 +104,7 @@ export function createConnection(options: ConnectionOptions): Connection {
   let healthy = false;
   let retryTimer: unknown = null;
   let connectTimer: unknown = null;
+  let keepAliveTimer: unknown = null;
 
   function publish(next: ConnectionStatus) {
     status = next;
@@ -122,6 +138,7 @@ export function createConnection(options: ConnectionOptions): Connection {
       connectTimer = clearTimer(connectTimer);
       publish({ state: 'open', failures: status.failures, retryInMs: null });
       current.send(encodeSubscribe(options.channels));
+      keepAlive(current);
     });
     current.addEventListener('message', (event) => {
       if (socket !== current) return;
@@ -147,8 +164,18 @@ export function createConnection(options: ConnectionOptions): Connection {
     current.addEventListener('close', onEnd);
   }
 
+  function keepAlive(current: SocketLike) {
+    keepAliveTimer = scheduler.setTimeout(() => {
+      keepAliveTimer = null;
+      if (socket !== current) return;
+      current.send(encodePing());
+      keepAlive(current);
+    }, keepAliveMs);
+  }
+
   function fail(failed: SocketLike | null) {
     connectTimer = clearTimer(connectTimer);
+    keepAliveTimer = clearTimer(keepAliveTimer);
     socket = null;
     if (failed) {
       try {
@@ -175,6 +202,7 @@ export function createConnection(options: ConnectionOptions): Connection {
       stopped = true;
       retryTimer = clearTimer(retryTimer);
       connectTimer = clearTimer(connectTimer);
+      keepAliveTimer = clearTimer(keepAliveTimer);
       const current = socket;
       socket = null;
       current?.close(1000, 'client closing');

@@ -101,6 +101,11 @@ export function parseServerMessage(data: unknown): ParseResult {
 }
 
 /** Serialises the subscribe request sent on every (re)connect. */
+/** The keepalive frame: the server answers `{"type":"pong"}`, which the client ignores. */
+export function encodePing(): string {
+  return JSON.stringify({ action: 'ping' });
+}
+
 export function encodeSubscribe(channels: readonly string[]): string {
   const message: SubscribeMessage = { action: 'subscribe', channels };
   return JSON.stringify(message);

@@ -109,6 +109,32 @@ describe('createConnection', () => {
     expect(FakeSocket.latest().sent).toEqual([SUBSCRIBE]);
   });
 
+  it('pings while open, so an idle dashboard stays inside the 10-minute idle timeout', () => {
+    const { connection, scheduler } = harness({ keepAliveMs: 1000 });
+    connection.start();
+    FakeSocket.latest().serverOpens();
+
+    scheduler.advance(2500);
+
+    expect(FakeSocket.latest().sent).toEqual([SUBSCRIBE, '{"action":"ping"}', '{"action":"ping"}']);
+  });
+
+  it('stops pinging a socket that closed, and after close()', () => {
+    const { connection, scheduler } = harness({ keepAliveMs: 1000 });
+    connection.start();
+    const first = FakeSocket.latest();
+    first.serverOpens();
+    first.serverCloses();
+
+    scheduler.advance(5000);
+    connection.close();
+    const sentAfterClose = FakeSocket.latest().sent.length;
+    scheduler.advance(5000);
+
+    expect(first.sent).toEqual([SUBSCRIBE]);
+    expect(FakeSocket.latest().sent.length).toBe(sentAfterClose);
+  });
+
   it('reconnects after an unexpected close and subscribes again on the new socket', () => {
     // Prepare
     const { connection, scheduler } = harness();
