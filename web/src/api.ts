@@ -57,3 +57,71 @@ export async function fetchSnapshot(fetchFn: FetchLike, httpApiUrl: string): Pro
     return { kind: 'error', problem: `Snapshot request failed (${describe(error)})` };
   }
 }
+
+/** `[epoch ms, value]` pairs as `/api/metrics/query` answers them. */
+export type QueryPoints = readonly (readonly [number, number])[];
+
+/**
+ * Joins CPU and memory history into samples the charts take, keeping only instants that have
+ * both values. Load is not charted, so history samples carry none.
+ */
+export function historySamples(host: string, cpu: QueryPoints, memory: QueryPoints): SystemMetrics[] {
+  const memoryAt = new Map(memory.map(([t, v]) => [t, v]));
+  return cpu.flatMap(([t, cpuUsage]) => {
+    const memoryUsage = memoryAt.get(t);
+    if (memoryUsage === undefined || !Number.isFinite(cpuUsage) || !Number.isFinite(memoryUsage)) return [];
+    return [
+      {
+        timestamp: new Date(t).toISOString(),
+        host,
+        cpu_usage: cpuUsage,
+        memory_usage: memoryUsage,
+      },
+    ];
+  });
+}
+
+/**
+ * The host's CPU and memory for the `windowSec` before `untilMs` from the query API, so the charts
+ * open filled instead of empty. History stops at the start of `untilMs`'s second: the query answers
+ * in 1-second buckets, and the snapshot at `untilMs` is the exact sample for that second.
+ * A failure is not an error for the dashboard: live data still arrives.
+ */
+export async function fetchHistory(
+  fetchFn: FetchLike,
+  httpApiUrl: string,
+  host: string,
+  windowSec: number,
+  untilMs: number,
+): Promise<SystemMetrics[]> {
+  const to = Math.floor(untilMs / 1000) * 1000;
+  const series = async (name: string): Promise<QueryPoints> => {
+    const params = new URLSearchParams({
+      name,
+      match: `host=${JSON.stringify(host)}`,
+      from: String(to - windowSec * 1000),
+      to: String(to),
+      agg: 'avg',
+      step: '1s',
+    });
+    const response = await fetchFn(`${httpApiUrl}/api/metrics/query?${params}`, {
+      headers: { accept: 'application/json' },
+      signal: AbortSignal.timeout(TIMEOUT_MS),
+    });
+    if (!response.ok) return [];
+    const body = (await response.json()) as { series?: { points?: unknown }[] };
+    const points = body.series?.[0]?.points;
+    return Array.isArray(points)
+      ? points.filter(
+          (p): p is [number, number] =>
+            Array.isArray(p) && typeof p[0] === 'number' && typeof p[1] === 'number',
+        )
+      : [];
+  };
+  try {
+    const [cpu, memory] = await Promise.all([series('cpu_usage'), series('memory_usage')]);
+    return historySamples(host, cpu, memory);
+  } catch {
+    return [];
+  }
+}

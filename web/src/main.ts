@@ -1,11 +1,11 @@
 /** Wiring: config → snapshot → live socket → state → view. All decisions live in the modules it calls. */
 import 'uplot/dist/uPlot.min.css';
 import './style.css';
-import { fetchSnapshot, loadConfig } from './api';
+import { fetchHistory, fetchSnapshot, loadConfig } from './api';
 import { type ConnectionStatus, createConnection } from './connection';
 import type { ServerMessage, SystemMetrics } from './messages';
 import { createView } from './render';
-import { addSample, deriveStatus, emptyState, freshness } from './state';
+import { addSample, DEFAULT_WINDOW, deriveStatus, emptyState, freshness } from './state';
 
 const CHANNELS = ['system_metrics'];
 
@@ -78,8 +78,18 @@ async function start() {
 
   const snapshot = await fetchSnapshot(fetch, httpApiUrl);
   if (snapshot.kind === 'metrics') {
-    // The snapshot may be old: count it as seen no later than its own timestamp, so an idle feed shows as stale.
-    ingest(snapshot.metrics, Math.min(Date.now(), Date.parse(snapshot.metrics.timestamp)));
+    // Old data counts as seen no later than its own timestamp, so an idle feed shows as stale.
+    const seenAt = (sample: SystemMetrics) => Math.min(Date.now(), Date.parse(sample.timestamp));
+    ingest(snapshot.metrics, seenAt(snapshot.metrics));
+    const history = await fetchHistory(
+      fetch,
+      httpApiUrl,
+      snapshot.metrics.host,
+      DEFAULT_WINDOW.windowSec,
+      Date.parse(snapshot.metrics.timestamp),
+    );
+    for (const sample of history) metrics = addSample(metrics, sample, seenAt(sample));
+    render();
   } else if (snapshot.kind === 'error' && metrics.latest === null) {
     problem = snapshot.problem;
     render();

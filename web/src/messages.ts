@@ -12,7 +12,8 @@ export interface SystemMetrics {
   readonly cpu_usage: number;
   /** Percent, 0–100. */
   readonly memory_usage: number;
-  readonly load_avg_1m: number;
+  /** Absent for hosts that do not report load (Windows agents, OTLP sources). */
+  readonly load_avg_1m?: number;
 }
 
 /** Messages the server sends over the WebSocket. Unknown `type`s are ignored, not errors. */
@@ -54,9 +55,11 @@ export function parseSystemMetrics(value: unknown): SystemMetrics | null {
   const { timestamp, host, cpu_usage, memory_usage, load_avg_1m } = value;
   if (!isNonEmptyString(timestamp) || Number.isNaN(Date.parse(timestamp))) return null;
   if (!isNonEmptyString(host)) return null;
-  if (!isFiniteNumber(cpu_usage) || !isFiniteNumber(memory_usage) || !isFiniteNumber(load_avg_1m))
-    return null;
-  return { timestamp, host, cpu_usage, memory_usage, load_avg_1m };
+  if (!isFiniteNumber(cpu_usage) || !isFiniteNumber(memory_usage)) return null;
+  if (load_avg_1m !== undefined && !isFiniteNumber(load_avg_1m)) return null;
+  return load_avg_1m === undefined
+    ? { timestamp, host, cpu_usage, memory_usage }
+    : { timestamp, host, cpu_usage, memory_usage, load_avg_1m };
 }
 
 function parsePayload(type: string, payload: unknown): ServerMessage | null {

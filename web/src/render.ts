@@ -133,7 +133,7 @@ export function createView(root: Document): View {
       const { latest } = metrics;
       latestCpu.textContent = percent(latest?.cpu_usage);
       latestMemory.textContent = percent(latest?.memory_usage);
-      latestLoad.textContent = latest ? latest.load_avg_1m.toFixed(2) : '–';
+      latestLoad.textContent = latest?.load_avg_1m === undefined ? '–' : latest.load_avg_1m.toFixed(2);
       updated.textContent = latest ? describeAge(latest.timestamp, metrics.lastSeenAt, now) : '–';
 
       const [times, cpuValues, memoryValues]: SeriesColumns = metrics.columns;

@@ -1,5 +1,11 @@
 import { describe, expect, it } from 'vitest';
-import { type FetchLike, fetchSnapshot, loadConfig } from '../../../web/src/api';
+import {
+  type FetchLike,
+  fetchHistory,
+  fetchSnapshot,
+  historySamples,
+  loadConfig,
+} from '../../../web/src/api';
 
 function respond(status: number, body: unknown): { fetchFn: FetchLike; urls: string[] } {
   const urls: string[] = [];
@@ -77,5 +83,83 @@ describe('fetchSnapshot', () => {
 
     expect(result.kind).toBe('error');
     expect(result.kind === 'error' && result.problem).toMatch(problem);
+  });
+});
+
+describe('historySamples', () => {
+  it('joins CPU and memory by instant and drops instants missing either', () => {
+    const samples = historySamples(
+      'web-1',
+      [
+        [1000, 10],
+        [2000, 20],
+        [3000, 30],
+      ],
+      [
+        [1000, 50],
+        [3000, 70],
+      ],
+    );
+
+    expect(samples).toEqual([
+      {
+        timestamp: new Date(1000).toISOString(),
+        host: 'web-1',
+        cpu_usage: 10,
+        memory_usage: 50,
+      },
+      {
+        timestamp: new Date(3000).toISOString(),
+        host: 'web-1',
+        cpu_usage: 30,
+        memory_usage: 70,
+      },
+    ]);
+  });
+});
+
+describe('fetchHistory', () => {
+  const answer = (status: number, body: unknown) => ({ ok: status < 400, status, json: async () => body });
+
+  it('asks the query API for the host’s window and joins the two series', async () => {
+    const urls: string[] = [];
+    const fetchFn: FetchLike = async (url) => {
+      urls.push(url);
+      const value = url.includes('name=cpu_usage') ? 12 : 48;
+      return answer(200, { series: [{ labels: {}, points: [[1000, value]] }] });
+    };
+
+    const samples = await fetchHistory(fetchFn, 'https://api.example', 'web-1', 600, 1_700_000_000_500);
+
+    expect(samples).toEqual([
+      {
+        timestamp: new Date(1000).toISOString(),
+        host: 'web-1',
+        cpu_usage: 12,
+        memory_usage: 48,
+      },
+    ]);
+    const query = new URL(urls[0] ?? '').searchParams;
+    expect(query.get('match')).toBe('host="web-1"');
+    expect(query.get('to')).toBe('1700000000000');
+    expect(query.get('from')).toBe(String(1_700_000_000_000 - 600_000));
+  });
+
+  it('gives no history, rather than an error, when the query API fails or answers junk', async () => {
+    expect(await fetchHistory(async () => answer(503, {}), 'https://api.example', 'h', 600, 0)).toEqual([]);
+    expect(
+      await fetchHistory(async () => answer(200, { series: 'x' }), 'https://api.example', 'h', 600, 0),
+    ).toEqual([]);
+    expect(
+      await fetchHistory(
+        async () => {
+          throw new Error('offline');
+        },
+        'https://api.example',
+        'h',
+        600,
+        0,
+      ),
+    ).toEqual([]);
   });
 });

@@ -86,6 +86,8 @@ describe('parseServerMessage', () => {
 describe('parseSystemMetrics', () => {
   it('rejects infinite numbers', () => {
     expect(parseSystemMetrics({ ...sample, load_avg_1m: Number.POSITIVE_INFINITY })).toBeNull();
+    const { load_avg_1m: _load, ...withoutLoad } = sample;
+    expect(parseSystemMetrics(withoutLoad)).toEqual(withoutLoad);
   });
 });
 
