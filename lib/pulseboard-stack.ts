@@ -37,7 +37,7 @@ export class PulseboardStack extends Stack {
     for (const path of ['/api/metrics/query', '/api/metrics/names', '/api/metrics/labels/{label}/values']) {
       http.addRoute(HttpMethod.GET, path, metrics.queryFunction);
     }
-    new Alerting(this, 'Alerting');
+    new Alerting(this, 'Alerting', { config, api: http });
     new Notifications(this, 'Notifications');
 
     site.publish({ httpApiUrl: http.url, webSocketUrl: live.stage.url });

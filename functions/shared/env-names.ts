@@ -5,6 +5,7 @@
 export const ENV = {
   connectionsTable: 'CONNECTIONS_TABLE',
   metricsTable: 'METRICS_TABLE',
+  alertingTable: 'ALERTING_TABLE',
   idempotencyTable: 'IDEMPOTENCY_TABLE',
   websocketCallbackUrl: 'WEBSOCKET_CALLBACK_URL',
   rawRetentionSeconds: 'RAW_RETENTION_SECONDS',

@@ -71,7 +71,18 @@ export class PulseboardHttpApi extends Construct {
 
   /** Routes one method and path to a function (payload format 2.0). */
   addRoute(method: HttpMethod, path: string, fn: IFunction): void {
-    const id = `${method}${path.replace(/[^a-zA-Z0-9]/g, '')}`;
-    this.api.addRoutes({ path, methods: [method], integration: new HttpLambdaIntegration(id, fn) });
+    this.api.addRoutes({ path, methods: [method], integration: this.integrationFor(fn) });
   }
+
+  /** One integration per function, shared by all of its routes. */
+  private integrationFor(fn: IFunction): HttpLambdaIntegration {
+    let integration = this.integrations.get(fn);
+    if (!integration) {
+      integration = new HttpLambdaIntegration(`${fn.node.id}Integration`, fn);
+      this.integrations.set(fn, integration);
+    }
+    return integration;
+  }
+
+  private readonly integrations = new Map<IFunction, HttpLambdaIntegration>();
 }

@@ -158,6 +158,47 @@ describe('Pulseboard stack (dev)', () => {
     );
   });
 
+  it('routes the alert-rules and silences APIs to their functions, with only the table actions they use', () => {
+    const rules = functionId(resources, '/api/alert-rules');
+    const silences = functionId(resources, '/api/silences');
+    for (const key of [
+      'GET /api/alert-rules',
+      'POST /api/alert-rules',
+      'GET /api/alert-rules/{name}',
+      'PUT /api/alert-rules/{name}',
+      'DELETE /api/alert-rules/{name}',
+    ]) {
+      expect(routeTarget(resources, key), key).toBe(rules);
+    }
+    for (const key of [
+      'GET /api/silences',
+      'POST /api/silences',
+      'GET /api/silences/{id}',
+      'DELETE /api/silences/{id}',
+    ]) {
+      expect(routeTarget(resources, key), key).toBe(silences);
+    }
+    expect(actionsOf(resources, rules).sort()).toEqual(
+      [
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+      ].sort(),
+    );
+    expect(actionsOf(resources, silences).sort()).toEqual(
+      [
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'logs:CreateLogStream',
+        'logs:PutLogEvents',
+      ].sort(),
+    );
+  });
+
   it('lets the broadcaster query the channel index by its exact ARN, not every index', () => {
     const policies = JSON.stringify(template.findResources('AWS::IAM::Policy'));
     expect(policies).toContain('/index/byChannel');

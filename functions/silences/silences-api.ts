@@ -1,0 +1,113 @@
+import {
+  expireSilence,
+  type Silence,
+  type SilenceState,
+  silenceState,
+  validateSilence,
+} from '../shared/domain/alerting/dispatch/silence';
+import type { SilenceStore } from '../shared/domain/alerting/stores';
+import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
+import type { Clock } from '../shared/ports';
+
+/** A silence as the API shows it: ISO times and its current state, Alertmanager-style. */
+export interface SilenceView {
+  readonly id: string;
+  readonly matchers: Silence['matchers'];
+  readonly startsAt: string;
+  readonly endsAt: string;
+  readonly updatedAt: string;
+  readonly createdBy: string;
+  readonly comment: string;
+  readonly status: { readonly state: SilenceState };
+}
+
+export function view(silence: Silence, now: number): SilenceView {
+  return {
+    id: silence.id,
+    matchers: silence.matchers,
+    startsAt: new Date(silence.startsAt).toISOString(),
+    endsAt: new Date(silence.endsAt).toISOString(),
+    updatedAt: new Date(silence.updatedAt ?? silence.startsAt).toISOString(),
+    createdBy: silence.createdBy,
+    comment: silence.comment,
+    status: { state: silenceState(silence, now) },
+  };
+}
+
+function time(value: unknown, path: string, fallback?: number): number {
+  if (value === undefined && fallback !== undefined) return fallback;
+  const parsed = typeof value === 'string' ? Date.parse(value) : Number.NaN;
+  if (Number.isNaN(parsed))
+    throw new ValidationError(`${path} must be an ISO 8601 time`, [
+      { path, message: 'expected an ISO 8601 time' },
+    ]);
+  return parsed;
+}
+
+/**
+ * POST /api/silences: `{matchers:[{name,value,isRegex,isEqual?}], startsAt?, endsAt, createdBy, comment}`.
+ * `startsAt` defaults to now; a silence that would already be expired is refused.
+ */
+export async function createSilence(
+  body: unknown,
+  store: SilenceStore,
+  clock: Clock,
+  newId: () => string,
+): Promise<SilenceView> {
+  const now = clock();
+  const input = (typeof body === 'object' && body !== null && !Array.isArray(body) ? body : {}) as Record<
+    string,
+    unknown
+  >;
+  const matchers = Array.isArray(input.matchers)
+    ? input.matchers.map(
+        (m) => (typeof m === 'object' && m !== null ? { isEqual: true, ...m } : m) as unknown,
+      )
+    : input.matchers;
+  const candidate = {
+    id: newId(),
+    matchers,
+    startsAt: time(input.startsAt, 'startsAt', now),
+    endsAt: time(input.endsAt, 'endsAt'),
+    createdBy: input.createdBy,
+    comment: input.comment,
+    updatedAt: now,
+  };
+  validateSilence(candidate, now);
+  const silence = candidate as Silence;
+  await store.put(silence);
+  return view(silence, now);
+}
+
+/** GET /api/silences[?state=active|pending|expired]. */
+export async function listSilences(
+  store: SilenceStore,
+  clock: Clock,
+  state?: string,
+): Promise<SilenceView[]> {
+  if (state !== undefined && !['active', 'pending', 'expired'].includes(state)) {
+    throw new ValidationError('state must be active, pending or expired');
+  }
+  const now = clock();
+  return (await store.list())
+    .map((s) => view(s, now))
+    .filter((s) => state === undefined || s.status.state === state);
+}
+
+/** GET /api/silences/{id}. */
+export async function getSilence(id: string, store: SilenceStore, clock: Clock): Promise<SilenceView> {
+  const silence = await store.get(id);
+  if (!silence) throw new NotFoundError(`No silence ${id}`);
+  return view(silence, clock());
+}
+
+/** DELETE /api/silences/{id}: expires it now (it stays listed, as in Alertmanager). */
+export async function expire(id: string, store: SilenceStore, clock: Clock): Promise<SilenceView> {
+  const now = clock();
+  const silence = await store.get(id);
+  if (!silence) throw new NotFoundError(`No silence ${id}`);
+  if (silenceState(silence, now) === 'expired') throw new ConflictError(`Silence ${id} has already expired`);
+  const expired = expireSilence(silence, now);
+  await store.put(expired);
+  return view(expired, now);
+}
