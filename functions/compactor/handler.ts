@@ -1,18 +1,14 @@
 import type { ScheduledEvent } from 'aws-lambda';
 import { documentClient } from '../shared/adapters/clients';
-import { DEFAULT_RETENTION, DynamoMetricsStore } from '../shared/adapters/dynamo-metrics-store';
-import { readEnv, readPositiveInt } from '../shared/env';
+import { DynamoMetricsStore, retentionFromEnv } from '../shared/adapters/dynamo-metrics-store';
+import { readEnv } from '../shared/env';
 import { ENV } from '../shared/env-names';
 import { eventHandler } from '../shared/handler-kit';
 import { logger } from '../shared/logger';
 import { type CompactionResult, compact } from './compactor';
 
 const env = readEnv([ENV.metricsTable]);
-const retention = {
-  raw: readPositiveInt(ENV.rawRetentionSeconds, DEFAULT_RETENTION.raw),
-  m1: readPositiveInt(ENV.minuteRollupRetentionSeconds, DEFAULT_RETENTION.m1),
-  h1: readPositiveInt(ENV.hourRollupRetentionSeconds, DEFAULT_RETENTION.h1),
-};
+const retention = retentionFromEnv();
 const client = documentClient();
 
 /**

@@ -1,18 +1,14 @@
 import { documentClient } from '../shared/adapters/clients';
-import { DEFAULT_RETENTION, DynamoMetricsStore } from '../shared/adapters/dynamo-metrics-store';
+import { DynamoMetricsStore, retentionFromEnv } from '../shared/adapters/dynamo-metrics-store';
 import { labelValues, parseLabelValuesRequest, parseQuery, runQuery } from '../shared/domain/query';
-import { readEnv, readPositiveInt } from '../shared/env';
+import { readEnv } from '../shared/env';
 import { ENV } from '../shared/env-names';
 import { NotFoundError } from '../shared/errors';
 import { httpRoute } from '../shared/handler-kit';
 import { json } from '../shared/http';
 
 const env = readEnv([ENV.metricsTable]);
-const retention = {
-  raw: readPositiveInt(ENV.rawRetentionSeconds, DEFAULT_RETENTION.raw),
-  m1: readPositiveInt(ENV.minuteRollupRetentionSeconds, DEFAULT_RETENTION.m1),
-  h1: readPositiveInt(ENV.hourRollupRetentionSeconds, DEFAULT_RETENTION.h1),
-};
+const retention = retentionFromEnv();
 const store = new DynamoMetricsStore(documentClient(), env.METRICS_TABLE, { retention });
 
 const LABEL_VALUES = /^\/api\/metrics\/labels\/([^/]+)\/values$/;

@@ -36,6 +36,8 @@ import { type Datapoint, seriesKey } from '../domain/metrics';
 import { type MetricsReader, mapLimit, type RetentionSeconds, type SeriesInfo } from '../domain/query';
 import type { Stats } from '../domain/rollup';
 import type { HostSnapshot, SnapshotUpdate } from '../domain/system-metrics';
+import { readPositiveInt } from '../env';
+import { ENV } from '../env-names';
 import { DependencyError } from '../errors';
 import type { Clock, MetricsStore } from '../ports';
 import { batchWriteAll } from './dynamo-batch';
@@ -57,6 +59,15 @@ const WATERMARK_KEY = { pk: 'COMPACTOR', sk: 'WATERMARK' } as const;
 
 /** Default retention (seconds) per block kind: dev's settings; the functions pass the stage's. */
 export const DEFAULT_RETENTION: RetentionSeconds = { raw: 2 * 86_400, m1: 7 * 86_400, h1: 90 * 86_400 };
+
+/** Retention per resolution from the stage's environment (set by the MetricsStore construct). */
+export function retentionFromEnv(): RetentionSeconds {
+  return {
+    raw: readPositiveInt(ENV.rawRetentionSeconds, DEFAULT_RETENTION.raw),
+    m1: readPositiveInt(ENV.minuteRollupRetentionSeconds, DEFAULT_RETENTION.m1),
+    h1: readPositiveInt(ENV.hourRollupRetentionSeconds, DEFAULT_RETENTION.h1),
+  };
+}
 
 export interface DynamoMetricsStoreOptions {
   readonly clock?: Clock;
