@@ -1,5 +1,7 @@
 import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
+import { DEFAULT_ROUTING } from '../functions/shared/alerting/routing';
+import type { RoutingConfig } from '../functions/shared/domain/alerting/stores';
 
 export const STAGES = ['dev', 'prod'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -25,6 +27,21 @@ export interface StageConfig {
   /** Origins allowed by CORS besides the dashboard's own CloudFront origin. */
   readonly extraAllowedOrigins: readonly string[];
   readonly logLevel: 'DEBUG' | 'INFO' | 'WARN' | 'ERROR';
+  readonly alerting: {
+    /** How often the scheduled evaluation runs (absence rules, stopped data, `for` on quiet series). */
+    readonly evaluationInterval: Duration;
+    /**
+     * The routing tree and inhibition rules (alertmanager.yml's `route` and `inhibit_rules`) until
+     * one is set at run time with `PUT /api/alert-routing`. Validated at synth.
+     */
+    readonly routing: RoutingConfig;
+  };
+  /** Subscriptions to the notifications topic. Each email address must confirm once. */
+  readonly notifications: {
+    readonly emails: readonly string[];
+    /** HTTPS endpoints receive Alertmanager's webhook payload in the SNS envelope (raw delivery off). */
+    readonly httpsEndpoints: readonly string[];
+  };
 }
 
 export const STAGE_CONFIG: Readonly<Record<Stage, StageConfig>> = {
@@ -36,6 +53,8 @@ export const STAGE_CONFIG: Readonly<Record<Stage, StageConfig>> = {
     throttle: { rateLimit: 200, burstLimit: 400 },
     extraAllowedOrigins: ['http://localhost:5173'],
     logLevel: 'DEBUG',
+    alerting: { evaluationInterval: Duration.minutes(1), routing: DEFAULT_ROUTING },
+    notifications: { emails: [], httpsEndpoints: [] },
   },
   prod: {
     stage: 'prod',
@@ -45,6 +64,8 @@ export const STAGE_CONFIG: Readonly<Record<Stage, StageConfig>> = {
     throttle: { rateLimit: 1000, burstLimit: 2000 },
     extraAllowedOrigins: [],
     logLevel: 'INFO',
+    alerting: { evaluationInterval: Duration.minutes(1), routing: DEFAULT_ROUTING },
+    notifications: { emails: [], httpsEndpoints: [] },
   },
 };
 

@@ -33,12 +33,19 @@ export class PulseboardStack extends Stack {
       metrics,
       allowedOrigins: [site.url, ...config.extraAllowedOrigins],
     });
-    new Ingestion(this, 'Ingestion', { config, api: http, metrics, live });
+    const ingestion = new Ingestion(this, 'Ingestion', { config, api: http, metrics, live });
     for (const path of ['/api/metrics/query', '/api/metrics/names', '/api/metrics/labels/{label}/values']) {
       http.addRoute(HttpMethod.GET, path, metrics.queryFunction);
     }
-    new Alerting(this, 'Alerting', { config, api: http });
-    new Notifications(this, 'Notifications');
+    const notifications = new Notifications(this, 'Notifications', { config });
+    const alerting = new Alerting(this, 'Alerting', {
+      config,
+      api: http,
+      live,
+      topic: notifications.topic,
+      dashboardUrl: site.url,
+    });
+    alerting.grantEvaluation(ingestion.function);
 
     site.publish({ httpApiUrl: http.url, webSocketUrl: live.stage.url });
 

@@ -4,6 +4,7 @@
  *   --data <dir>   persist DynamoDB in <dir> (default: in memory)
  *   --engines <url> use DynamoDB, SNS and SQS at <url> (e.g. LocalStack) instead of DynamoDB Local and fauxqs
  *   --no-agent     do not push this machine's metrics
+ *   --no-notifications  do not print SNS notifications
  *   --verbose      show DEBUG lines from the functions
  */
 import { mkdirSync } from 'node:fs';
@@ -12,7 +13,8 @@ import { parseArgs } from 'node:util';
 import { startLocalRuntime } from './runtime';
 import { PROJECT_ROOT, synthesize } from './synth';
 
-const USAGE = 'usage: npm start -- [--port <n>] [--data <dir>] [--engines <url>] [--no-agent] [--verbose]';
+const USAGE =
+  'usage: npm start -- [--port <n>] [--data <dir>] [--engines <url>] [--no-agent] [--no-notifications] [--verbose]';
 
 function parseOptions() {
   const { values } = parseArgs({
@@ -21,6 +23,7 @@ function parseOptions() {
       data: { type: 'string' },
       engines: { type: 'string' },
       'no-agent': { type: 'boolean', default: false },
+      'no-notifications': { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
       help: { type: 'boolean', short: 'h', default: false },
     },
@@ -79,6 +82,7 @@ async function main() {
     dataDir: options.data,
     engines: options.engines ? { dynamodb: options.engines, messaging: options.engines } : undefined,
     agent: !options['no-agent'],
+    notificationConsole: !options['no-notifications'],
     outputsFile: path.join(PROJECT_ROOT, 'cdk-outputs.local.json'),
     log: (line) => console.log(`  ${line}`),
     functionLog: functionLogPrinter(options.verbose),

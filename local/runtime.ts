@@ -5,10 +5,12 @@ import * as path from 'node:path';
 import { startAgent } from '../agent/agent';
 import { functionAssetDir, loadStackAssembly } from './assembly';
 import { createTablesFromTemplate, type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
+import { startEventSourceMappings } from './event-source-mappings';
 import { type LocalEventBridge, startEventBridge } from './eventbridge';
 import { type GatewayLimits, type RunningGateway, startGateway, WEBSOCKET_PATH } from './gateway';
 import { createResolver } from './intrinsics';
 import { createLambdaRuntime, type LambdaRuntime } from './lambda-runtime';
+import { startNotificationConsole } from './notification-console';
 import { freePort } from './ports';
 import { type LocalSns, provisionMessaging, startSns } from './sns';
 import { PROJECT_ROOT } from './synth';
@@ -34,6 +36,11 @@ export interface LocalRuntimeOptions {
   /** Write the stack outputs here in `cdk deploy --outputs-file` shape. */
   readonly outputsFile?: string;
   readonly limits?: Partial<GatewayLimits>;
+  /**
+   * Print one line per SNS notification of the template's topics through `log` (default on): a
+   * local queue subscribed to every topic stands in for the e-mail, chat or pager subscriber.
+   */
+  readonly notificationConsole?: boolean;
   /** Runtime messages (one line each). */
   readonly log?: (line: string) => void;
   /** Each line a function logs. */
@@ -155,6 +162,30 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
     const runtime = lambda;
     stoppers.push(() => runtime.close());
+
+    // SQS event source mappings poll the engine's queues and invoke through the Lambda runtime;
+    // they stop before it does (stoppers run in reverse).
+    const eventSourceMappings = startEventSourceMappings({
+      template,
+      resolver,
+      invoker: lambda,
+      endpoint: sns.endpoint,
+      queueUrls: sns.queueUrls,
+      region: LOCAL_REGION,
+      log,
+    });
+    stoppers.push(eventSourceMappings.stop);
+
+    if (options.notificationConsole !== false) {
+      const notifications = await startNotificationConsole({
+        template,
+        resolver,
+        endpoint: sns.endpoint,
+        region: LOCAL_REGION,
+        log,
+      });
+      stoppers.push(notifications.stop);
+    }
 
     const gateway: RunningGateway = await startGateway({
       port,

@@ -124,9 +124,10 @@ export async function provisionMessaging(
           deadLetterTargetArn: dlqArn ?? redrive.deadLetterTargetArn,
         });
       }
-      const { QueueUrl: queueUrl = '' } = await sqs.send(
+      const { QueueUrl: issuedUrl = '' } = await sqs.send(
         new CreateQueueCommand({ QueueName: name, Attributes: attributes }),
       );
+      const queueUrl = onEndpoint(issuedUrl, endpoint);
       const { Attributes } = await sqs.send(
         new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
       );
@@ -222,5 +223,22 @@ export async function provisionMessaging(
     sqs.destroy();
     sns.destroy();
     throw err;
+  }
+}
+
+/**
+ * fauxqs issues queue URLs on a virtual host (`sqs.us-east-1.localhost:<port>`) that does not
+ * resolve, and the SDK sends requests to a queue URL's host. The same path on the engine's own
+ * endpoint names the same queue, so handlers get URLs they can reach, as on AWS.
+ */
+export function onEndpoint(queueUrl: string, endpoint: string): string {
+  try {
+    const url = new URL(queueUrl);
+    const base = new URL(endpoint);
+    url.protocol = base.protocol;
+    url.host = base.host;
+    return url.toString();
+  } catch {
+    return queueUrl;
   }
 }

@@ -1,5 +1,6 @@
+import { parseRouting } from '../shared/alerting/routing';
 import { parseRule } from '../shared/domain/alerting/rules';
-import type { RuleStore, StoredRule } from '../shared/domain/alerting/stores';
+import type { RoutingConfig, RoutingStore, RuleStore, StoredRule } from '../shared/domain/alerting/stores';
 import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
 import type { Clock } from '../shared/ports';
 
@@ -52,4 +53,26 @@ export async function getRule(name: string, store: RuleStore): Promise<StoredRul
 /** DELETE /api/alert-rules/{name}. */
 export async function deleteRule(name: string, store: RuleStore): Promise<void> {
   if (!(await store.delete(name))) throw new NotFoundError(`No rule named "${name}"`);
+}
+
+/** GET /api/alert-routing: the routing in force, and whether it is the stage's default. */
+export async function getRouting(
+  store: RoutingStore,
+  stageDefault: RoutingConfig,
+): Promise<{ source: 'runtime' | 'stage-default'; updatedAt?: string } & RoutingConfig> {
+  const stored = await store.get();
+  if (!stored) return { source: 'stage-default', ...stageDefault };
+  return { source: 'runtime', updatedAt: stored.updatedAt, ...stored.config };
+}
+
+/** PUT /api/alert-routing: validates (every problem named) and replaces the routing; applies to the next alert event. */
+export async function putRouting(
+  body: unknown,
+  store: RoutingStore,
+  clock: Clock,
+): Promise<{ source: 'runtime'; updatedAt: string } & RoutingConfig> {
+  const { config } = parseRouting(body);
+  const updatedAt = new Date(clock()).toISOString();
+  await store.put(config, updatedAt);
+  return { source: 'runtime', updatedAt, ...config };
 }

@@ -1,8 +1,10 @@
+import { evaluationFromEnv } from '../shared/adapters/alerting-wiring';
 import { ApiGatewayMessenger } from '../shared/adapters/apigw-messenger';
 import { documentClient, dynamoClient, managementApiClient } from '../shared/adapters/clients';
 import { DynamoConnectionRegistry } from '../shared/adapters/dynamo-connection-registry';
 import { DynamoMetricsStore } from '../shared/adapters/dynamo-metrics-store';
 import { idempotentByHeader } from '../shared/adapters/idempotency';
+import { evaluateDatapoints } from '../shared/alerting/evaluation-service';
 import { broadcast, broadcastPoints } from '../shared/broadcast';
 import { MAX_REQUEST_BODY_BYTES, otlpResponse, parseIngestRequest } from '../shared/domain/ingest';
 import { readEnv } from '../shared/env';
@@ -19,6 +21,7 @@ const client = documentClient(dynamo);
 const store = new DynamoMetricsStore(client, env.METRICS_TABLE);
 const registry = new DynamoConnectionRegistry(client, env.CONNECTIONS_TABLE);
 const messenger = new ApiGatewayMessenger(managementApiClient(env.WEBSOCKET_CALLBACK_URL));
+const evaluation = evaluationFromEnv(client);
 
 /**
  * OpenTelemetry SDKs attach a dozen resource attributes (telemetry.sdk.*, process.*), which would
@@ -70,6 +73,16 @@ export const handler = httpRoute(
       },
       onPublishError: (error) =>
         logger.error('Broadcast failed; points are stored', { error: error as Error }),
+      evaluate: async (points) => {
+        const rules = await evaluation.rules.rules();
+        if (rules.length === 0) return;
+        const outcome = await evaluateDatapoints(rules, points, evaluation);
+        if (outcome.transitions.length > 0) {
+          logger.info('Alert transitions published', { transitions: outcome.transitions.length });
+        }
+      },
+      onEvaluateError: (error) =>
+        logger.error('Alert evaluation failed; points are stored', { error: error as Error }),
     });
     if (format === 'otlp') {
       const summary = result.rejected

@@ -19,6 +19,10 @@ export interface IngestDeps {
   readonly publishPoints: (points: readonly Datapoint[]) => Promise<void>;
   /** A failed broadcast is reported here; it never un-accepts stored points. */
   readonly onPublishError?: (error: unknown) => void;
+  /** Evaluates alert rules on the stored points (streaming evaluation). */
+  readonly evaluate?: (points: readonly Datapoint[]) => Promise<void>;
+  /** A failed evaluation is reported here; it never un-accepts stored points either. */
+  readonly onEvaluateError?: (error: unknown) => void;
 }
 
 /** A datapoint the storage refused: its metric already has the maximum number of series. */
@@ -70,16 +74,23 @@ export async function ingestItems(items: readonly RawDatapoint[], deps: IngestDe
   for (const update of snapshotUpdates(stored)) {
     const snapshot = await deps.store.mergeSnapshot(update);
     if (snapshot)
-      await guarded(() => deps.publish(SYSTEM_METRICS_CHANNEL, envelope('system_metrics', snapshot)), deps);
+      await guarded(
+        () => deps.publish(SYSTEM_METRICS_CHANNEL, envelope('system_metrics', snapshot)),
+        deps.onPublishError,
+      );
   }
-  await guarded(() => deps.publishPoints(stored), deps);
+  const evaluate = deps.evaluate;
+  await Promise.all([
+    guarded(() => deps.publishPoints(stored), deps.onPublishError),
+    evaluate ? guarded(() => evaluate(stored), deps.onEvaluateError) : undefined,
+  ]);
   return { accepted: stored.length, rejected: allRejected };
 }
 
-async function guarded(publish: () => Promise<void>, deps: IngestDeps): Promise<void> {
+async function guarded(task: () => Promise<void>, onError?: (error: unknown) => void): Promise<void> {
   try {
-    await publish();
+    await task();
   } catch (error) {
-    deps.onPublishError?.(error);
+    onError?.(error);
   }
 }

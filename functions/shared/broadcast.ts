@@ -1,3 +1,4 @@
+import { forEachBounded } from './concurrency';
 import { type Channel, matches, metricIndexKey, parseChannel } from './domain/channels';
 import type { Envelope } from './domain/messages';
 import type { Datapoint } from './domain/metrics';
@@ -204,33 +205,4 @@ async function deliver(
       return;
     }
   }
-}
-
-/**
- * Runs `task` over the items with at most `limit` in flight. Stops starting tasks after one
- * rejects, waits for those in flight, then rethrows the first rejection.
- */
-async function forEachBounded<T>(
-  items: Iterable<T> | AsyncIterable<T>,
-  limit: number,
-  task: (item: T) => Promise<void>,
-): Promise<void> {
-  const inFlight = new Set<Promise<void>>();
-  let failure: { error: unknown } | undefined;
-  try {
-    for await (const item of items) {
-      if (failure) break;
-      const pending: Promise<void> = task(item)
-        .catch((error: unknown) => {
-          failure ??= { error };
-        })
-        .finally(() => inFlight.delete(pending));
-      inFlight.add(pending);
-      if (inFlight.size >= limit) await Promise.race(inFlight);
-    }
-  } finally {
-    // Also when the items themselves fail (a lookup page): nothing is left running unobserved.
-    await Promise.all(inFlight);
-  }
-  if (failure) throw failure.error;
 }

@@ -11,6 +11,13 @@ export const ENV = {
   rawRetentionSeconds: 'RAW_RETENTION_SECONDS',
   minuteRollupRetentionSeconds: 'MINUTE_ROLLUP_RETENTION_SECONDS',
   hourRollupRetentionSeconds: 'HOUR_ROLLUP_RETENTION_SECONDS',
+  alertBusName: 'ALERT_BUS_NAME',
+  notificationTopicArn: 'NOTIFICATION_TOPIC_ARN',
+  wakeQueueUrl: 'WAKE_QUEUE_URL',
+  /** The stage's default routing (alertmanager.yml subset, JSON), used until one is set at run time. */
+  defaultRouting: 'DEFAULT_ALERT_ROUTING',
+  /** The dashboard's URL: Alertmanager's externalURL in notifications. */
+  dashboardUrl: 'DASHBOARD_URL',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

@@ -1,63 +1,6 @@
-import { mkdtempSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import * as path from 'node:path';
-import { App, Validations } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
-import { AwsSolutionsChecks } from 'cdk-nag';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { stageConfig } from '../../lib/config';
-import { PulseboardStack } from '../../lib/pulseboard-stack';
-
-function dashboardFixture(): string {
-  const dir = mkdtempSync(path.join(tmpdir(), 'pulseboard-web-'));
-  writeFileSync(path.join(dir, 'index.html'), '<!doctype html><title>fixture</title>');
-  return dir;
-}
-
-function build(stage: 'dev' | 'prod') {
-  const app = new App({ context: { 'aws:cdk:enable-asset-metadata': false } });
-  const stack = new PulseboardStack(app, `Pulseboard-${stage}`, {
-    config: stageConfig(stage),
-    dashboardAssetDir: dashboardFixture(),
-  });
-  Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
-  return { app, stack };
-}
-
-type Resources = Record<string, { Type: string; Properties: Record<string, unknown> }>;
-
-/** The logical id of the function whose description starts with the given text. */
-function functionId(resources: Resources, descriptionPrefix: string): string {
-  const found = Object.entries(resources).find(
-    ([, r]) =>
-      r.Type === 'AWS::Lambda::Function' &&
-      String(r.Properties.Description ?? '').startsWith(descriptionPrefix),
-  );
-  if (!found) throw new Error(`no function described as ${descriptionPrefix}`);
-  return found[0];
-}
-
-/** The logical id of the function a route's integration invokes. */
-function routeTarget(resources: Resources, routeKey: string): string {
-  const route = Object.values(resources).find(
-    (r) => r.Type === 'AWS::ApiGatewayV2::Route' && r.Properties.RouteKey === routeKey,
-  );
-  if (!route) throw new Error(`no route ${routeKey}`);
-  const integrationId = JSON.stringify(route.Properties.Target).match(/"Ref":"([^"]+)"/)?.[1] ?? '';
-  const uri = JSON.stringify(resources[integrationId]?.Properties.IntegrationUri);
-  return uri.match(/"Fn::GetAtt":\["([^"]+)","Arn"\]/)?.[1] ?? '';
-}
-
-/** Every IAM action granted to a function's role, flattened. */
-function actionsOf(resources: Resources, fnId: string): string[] {
-  const roleId = JSON.stringify(resources[fnId]?.Properties.Role).match(/"Fn::GetAtt":\["([^"]+)"/)?.[1];
-  return Object.values(resources)
-    .filter(
-      (r) => r.Type === 'AWS::IAM::Policy' && JSON.stringify(r.Properties.Roles).includes(`"${roleId}"`),
-    )
-    .flatMap((r) => (r.Properties.PolicyDocument as { Statement: { Action: string | string[] }[] }).Statement)
-    .flatMap((s) => (Array.isArray(s.Action) ? s.Action : [s.Action]));
-}
+import { actionsOf, build, functionId, type Resources, routeTarget } from './helpers';
 
 describe('Pulseboard stack (dev)', () => {
   let template: Template;
@@ -145,6 +88,14 @@ describe('Pulseboard stack (dev)', () => {
         'dynamodb:Query',
         'dynamodb:Query',
         'dynamodb:UpdateItem',
+        // Streaming alert evaluation: rules, per-series state, the bus.
+        'dynamodb:BatchGetItem',
+        'dynamodb:DeleteItem',
+        'dynamodb:GetItem',
+        'dynamodb:PutItem',
+        'dynamodb:Query',
+        'dynamodb:UpdateItem',
+        'events:PutEvents',
         'execute-api:ManageConnections',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
@@ -178,12 +129,16 @@ describe('Pulseboard stack (dev)', () => {
     ]) {
       expect(routeTarget(resources, key), key).toBe(silences);
     }
+    // Deleting a rule resolves its alerts: evaluation state and the bus.
     expect(actionsOf(resources, rules).sort()).toEqual(
       [
+        'dynamodb:BatchGetItem',
         'dynamodb:DeleteItem',
         'dynamodb:GetItem',
         'dynamodb:PutItem',
         'dynamodb:Query',
+        'dynamodb:UpdateItem',
+        'events:PutEvents',
         'logs:CreateLogStream',
         'logs:PutLogEvents',
       ].sort(),

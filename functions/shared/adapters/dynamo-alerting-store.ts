@@ -104,7 +104,8 @@ export class DynamoSilenceStore implements SilenceStore {
   }
 }
 
-async function readPartition(
+/** Every item of one partition, page by page. */
+export async function readPartition(
   client: DynamoDBDocumentClient,
   tableName: string,
   pk: string,

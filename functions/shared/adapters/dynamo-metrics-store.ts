@@ -1,7 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { ConditionalCheckFailedException, TransactionCanceledException } from '@aws-sdk/client-dynamodb';
 import {
-  BatchGetCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -40,7 +39,7 @@ import { readPositiveInt } from '../env';
 import { ENV } from '../env-names';
 import { DependencyError } from '../errors';
 import type { Clock, MetricsStore } from '../ports';
-import { batchWriteAll } from './dynamo-batch';
+import { batchGetAll, batchWriteAll } from './dynamo-batch';
 
 /**
  * The metrics table (docs/storage.md has the full layout and the cost arithmetic):
@@ -289,27 +288,11 @@ export class DynamoMetricsStore implements MetricsStore, CompactionStore, Metric
   async getBlocks(refs: readonly BlockRef[]): Promise<StoredBlock[]> {
     const byKey = new Map(refs.map((ref) => [keyString(blockKey(ref.kind, ref.seriesId, ref.start)), ref]));
     const keys = [...byKey.keys()].map((k) => JSON.parse(k) as { pk: string; sk: string });
-    const chunks: { pk: string; sk: string }[][] = [];
-    for (let i = 0; i < keys.length; i += 100) chunks.push(keys.slice(i, i + 100));
     const found: StoredBlock[] = [];
-    await mapLimit(chunks, 4, async (chunk) => {
-      let pending: Record<string, unknown>[] = chunk;
-      for (let attempt = 1; pending.length > 0; attempt++) {
-        if (attempt > 6) throw new DependencyError('DynamoDB left block reads unprocessed after 6 attempts');
-        if (attempt > 1) await new Promise((r) => setTimeout(r, Math.random() * 25 * 2 ** attempt));
-        const output = await this.client.send(
-          new BatchGetCommand({
-            RequestItems: { [this.tableName]: { Keys: pending, ConsistentRead: true } },
-          }),
-        );
-        for (const item of output.Responses?.[this.tableName] ?? []) {
-          const ref = byKey.get(keyString({ pk: item.pk as string, sk: item.sk as string }));
-          if (ref) found.push(decodeBlock(ref, item));
-        }
-        pending =
-          (output.UnprocessedKeys?.[this.tableName]?.Keys as Record<string, unknown>[] | undefined) ?? [];
-      }
-    });
+    for (const item of await batchGetAll(this.client, this.tableName, keys)) {
+      const ref = byKey.get(keyString({ pk: item.pk as string, sk: item.sk as string }));
+      if (ref) found.push(decodeBlock(ref, item));
+    }
     return found;
   }
 

@@ -563,3 +563,20 @@ function deviates(v: number, mean: number, sd: number, k: number, direction: Ano
   if (-diff > band) return direction !== 'above';
   return false;
 }
+
+/**
+ * Whether an evaluation's new state must be stored. Every kind but `threshold` carries memory
+ * (windows, bands, last-seen times for absence), so it is always stored when it changed. A
+ * threshold series that was and stays inactive carries nothing the next datapoint or the schedule
+ * needs, so a healthy series costs no write per datapoint.
+ */
+export function worthStoring(
+  rule: AlertRule,
+  before: SeriesAlertState | undefined,
+  result: EvaluationResult,
+): boolean {
+  if (result.transitions.length > 0) return true;
+  if (!result.changed) return false;
+  if (rule.kind !== 'threshold') return true;
+  return result.state.phase !== 'inactive' || (before !== undefined && before.phase !== 'inactive');
+}

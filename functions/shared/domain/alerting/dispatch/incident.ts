@@ -1,5 +1,6 @@
 import { ConflictError, ValidationError } from '../../../errors';
 import type { Labels } from './labels';
+import { highestSeverity } from './webhook';
 
 /**
  * An incident is the notified life of one aggregation group: it opens with the group's first
@@ -137,4 +138,32 @@ function requireActor(by: string): void {
       { path: 'by', message: 'required, 1 to 200 characters' },
     ]);
   }
+}
+
+/** What the incident's timeline says about its alerts: for filters and summaries. */
+export interface IncidentFacts {
+  /** The highest severity among the alerts that joined (see {@link highestSeverity}). */
+  readonly severity?: string;
+  /** Every alert that joined, in joining order, each once. */
+  readonly fingerprints: readonly string[];
+  /** Alerts that joined and have not resolved since. */
+  readonly firing: number;
+}
+
+export function incidentFacts(incident: Incident): IncidentFacts {
+  const firing = new Set<string>();
+  const fingerprints: string[] = [];
+  const severities: string[] = [];
+  for (const entry of incident.timeline) {
+    if (entry.type === 'alert_joined') {
+      if (!fingerprints.includes(entry.fingerprint)) fingerprints.push(entry.fingerprint);
+      firing.add(entry.fingerprint);
+      const severity = entry.labels.severity;
+      if (severity) severities.push(severity);
+    } else if (entry.type === 'alert_resolved') {
+      firing.delete(entry.fingerprint);
+    }
+  }
+  const severity = highestSeverity(severities);
+  return { ...(severity === undefined ? {} : { severity }), fingerprints, firing: firing.size };
 }

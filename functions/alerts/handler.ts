@@ -1,0 +1,27 @@
+import { evaluationFromEnv } from '../shared/adapters/alerting-wiring';
+import { documentClient } from '../shared/adapters/clients';
+import { DynamoAlertsView, DynamoRoutingStore } from '../shared/adapters/dynamo-correlation-store';
+import { RoutingSource } from '../shared/alerting/routing';
+import { readEnv } from '../shared/env';
+import { ENV } from '../shared/env-names';
+import { httpRoute } from '../shared/handler-kit';
+import { bodyText, json, parseJsonBody } from '../shared/http';
+import { listAlerts, triggerTestAlert } from './alerts-api';
+
+const env = readEnv([ENV.alertingTable, ENV.defaultRouting]);
+const client = documentClient();
+const evaluation = evaluationFromEnv(client);
+const routing = new RoutingSource(
+  new DynamoRoutingStore(client, env.ALERTING_TABLE),
+  JSON.parse(env.DEFAULT_ALERT_ROUTING),
+);
+const view = new DynamoAlertsView(client, env.ALERTING_TABLE);
+
+/** GET /api/alerts and POST /api/alerts/test-trigger. */
+export const handler = httpRoute(async (event) => {
+  if (event.requestContext.http.method === 'POST') {
+    const body = bodyText(event).trim() === '' ? undefined : parseJsonBody(event);
+    return json(200, await triggerTestAlert(body, { ...evaluation, routing }));
+  }
+  return json(200, await listAlerts(event.queryStringParameters ?? {}, view));
+});

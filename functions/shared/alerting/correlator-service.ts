@@ -1,0 +1,194 @@
+import { type ParsedAlertEvent, parseAlertEvent } from '../domain/alerting/dispatch/alert';
+import {
+  type DispatchContext,
+  type DispatchInput,
+  type DispatchResult,
+  type Effect,
+  handle,
+  routeAlert,
+} from '../domain/alerting/dispatch/dispatcher';
+import type { Incident } from '../domain/alerting/dispatch/incident';
+import { isInhibitionSource } from '../domain/alerting/dispatch/inhibit';
+import { createMuter } from '../domain/alerting/dispatch/mute';
+import type {
+  AlertsView,
+  GroupStore,
+  IncidentStore,
+  Notifier,
+  SilenceStore,
+  StoredGroup,
+  WakeScheduler,
+} from '../domain/alerting/stores';
+import { type Envelope, envelope } from '../domain/messages';
+import { ConflictError, NotFoundError } from '../errors';
+import type { Clock } from '../ports';
+import type { RoutingSource } from './routing';
+import { alertView, incidentMessage } from './views';
+
+export const ALERTS_CHANNEL = 'alerts';
+export const INCIDENTS_CHANNEL = 'incidents';
+
+export interface CorrelatorDeps {
+  readonly groups: GroupStore;
+  readonly incidents: IncidentStore;
+  readonly alerts: AlertsView;
+  readonly silences: SilenceStore;
+  readonly routing: RoutingSource;
+  readonly notifier: Notifier;
+  readonly scheduler: WakeScheduler;
+  /** Pushes a message to a plain channel's subscribers; failures are reported, never thrown. */
+  readonly broadcast: (channel: string, message: Envelope) => Promise<void>;
+  readonly clock: Clock;
+  readonly newId: () => string;
+  /** The dashboard's URL: Alertmanager's `externalURL` in every notification. */
+  readonly externalURL: string;
+  readonly log?: (level: 'warn' | 'error', message: string, detail: Record<string, unknown>) => void;
+}
+
+/** Conditional-write retries on one group before the invocation fails (and its trigger retries). */
+const MAX_ATTEMPTS = 8;
+
+/**
+ * The correlator's AWS-free orchestration around the pure dispatcher (domain/alerting/dispatch):
+ * load a group, `handle` one input, write the new state conditionally on its revision (retrying a
+ * lost race with a fresh read: every input is idempotent), then perform the effects.
+ *
+ * Effects ride in the group item's outbox, written with the state and emptied once they are done.
+ * Whoever next finds a non-empty outbox performs it first, so a crash between the write and the
+ * effects delays them instead of losing them (a notification may then go out twice: at least
+ * once, as Alertmanager). SNS MessageIds are recorded on the incident's timeline afterwards.
+ */
+export class CorrelatorService {
+  constructor(private readonly deps: CorrelatorDeps) {}
+
+  /** An `Alert Firing`/`Alert Resolved` event's detail: routed to every matching group. Throws a ValidationError when malformed. */
+  async onAlertEvent(detail: unknown): Promise<{ groupIds: string[] }> {
+    const event: ParsedAlertEvent = parseAlertEvent(detail);
+    const ctx = await this.context();
+    const targets = routeAlert(ctx.routes, event.labels);
+    for (const target of targets) await this.apply(target.groupId, { kind: 'alert', target, event }, ctx);
+    return { groupIds: targets.map((t) => t.groupId) };
+  }
+
+  /** A scheduled wake for one group: flushes it if a flush is due. */
+  async onWake(groupId: string): Promise<void> {
+    await this.apply(groupId, { kind: 'wake' }, await this.context());
+  }
+
+  /** Acknowledges an incident: repeat notifications stop. */
+  acknowledge(incidentId: string, by: string): Promise<Incident> {
+    return this.onIncident(incidentId, (id) => ({ kind: 'ack', incidentId: id, by }));
+  }
+
+  /** Resolves an incident by hand. */
+  resolve(incidentId: string, by: string): Promise<Incident> {
+    return this.onIncident(incidentId, (id) => ({ kind: 'resolve', incidentId: id, by }));
+  }
+
+  private async onIncident(incidentId: string, input: (id: string) => DispatchInput): Promise<Incident> {
+    const stored = await this.deps.incidents.get(incidentId);
+    if (!stored) throw new NotFoundError(`Incident ${incidentId} does not exist`);
+    if (stored.status === 'resolved') {
+      if (input(incidentId).kind === 'resolve') return stored;
+      throw new ConflictError(`Incident ${incidentId} is already resolved`);
+    }
+    const result = await this.apply(stored.groupId, input(incidentId), await this.context());
+    return result.state?.incident?.id === incidentId ? result.state.incident : stored;
+  }
+
+  /** What `handle` needs besides the state: routing, mutes and the clock, read once per invocation. */
+  private async context(): Promise<DispatchContext> {
+    const now = this.deps.clock();
+    const routing = await this.deps.routing.current();
+    const [silences, firing] = await Promise.all([
+      this.deps.silences.list(),
+      routing.inhibitRules.length > 0 ? this.deps.alerts.list() : Promise.resolve([]),
+    ]);
+    return {
+      now,
+      routes: routing.tree,
+      muter: createMuter({
+        silences,
+        inhibitRules: routing.inhibitRules,
+        firing: {
+          firing: firing.filter(
+            (a) => a.status === 'firing' && isInhibitionSource(a.labels, routing.inhibitRules),
+          ),
+        },
+        now,
+      }),
+      newId: this.deps.newId,
+      externalURL: this.deps.externalURL,
+    };
+  }
+
+  private async apply(groupId: string, input: DispatchInput, ctx: DispatchContext): Promise<DispatchResult> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const stored = await this.deps.groups.get(groupId);
+      if (stored && stored.outbox.length > 0) {
+        await this.drain(stored, ctx);
+        continue;
+      }
+      const result = handle(stored?.state, input, ctx);
+      if (!result.changed || !result.state) return result;
+      const next: StoredGroup = { state: result.state, outbox: result.effects };
+      if (!(await this.deps.groups.put(next, stored?.state.revision))) continue;
+      if (next.outbox.length > 0) await this.drain(next, ctx);
+      return result;
+    }
+    throw new ConflictError(`Group ${groupId} kept changing under ${MAX_ATTEMPTS} attempts`);
+  }
+
+  /** Performs a written group's effects, empties its outbox, then records SNS MessageIds. */
+  private async drain(stored: StoredGroup, ctx: DispatchContext): Promise<void> {
+    const { state } = stored;
+    const followUps: DispatchInput[] = [];
+    for (const effect of stored.outbox) await this.perform(effect, state.revision, followUps);
+    await this.deps.groups.clearOutbox(state.groupId, state.revision);
+    for (const input of followUps) {
+      try {
+        await this.apply(state.groupId, input, ctx);
+      } catch (error) {
+        // The incident moved on (a newer one opened): the id has nowhere to go; the notification went out.
+        if (!(error instanceof NotFoundError)) throw error;
+        this.deps.log?.('warn', 'Notification id not recorded', { groupId: state.groupId, error });
+      }
+    }
+  }
+
+  private async perform(effect: Effect, revision: number, followUps: DispatchInput[]): Promise<void> {
+    switch (effect.kind) {
+      case 'notify': {
+        const { notification } = effect;
+        const messageId = await this.deps.notifier.publish(notification);
+        if (notification.incidentId) {
+          followUps.push({
+            kind: 'record_notification',
+            incidentId: notification.incidentId,
+            notificationId: notification.id,
+            messageId,
+          });
+        }
+        return;
+      }
+      case 'schedule':
+        return this.deps.scheduler.schedule(effect.groupId, effect.at);
+      case 'incident':
+        await this.deps.incidents.put(effect.change.incident, revision);
+        return this.deps.broadcast(INCIDENTS_CHANNEL, envelope('incident', incidentMessage(effect.change)));
+      case 'alert_status': {
+        const record = {
+          fingerprint: effect.fingerprint,
+          labels: effect.labels,
+          status: effect.status,
+          at: this.deps.clock(),
+        };
+        await this.deps.alerts.put(record);
+        return this.deps.broadcast(ALERTS_CHANNEL, envelope('alert', alertView(record)));
+      }
+      case 'alert_dropped':
+        this.deps.log?.('warn', 'Alert refused: its group is full', { ...effect });
+        return;
+    }
+  }
+}

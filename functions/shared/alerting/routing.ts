@@ -1,0 +1,71 @@
+import { type InhibitRule, parseInhibitRules } from '../domain/alerting/dispatch/inhibit';
+import { parseRouteTree, type Route } from '../domain/alerting/dispatch/route';
+import type { RoutingConfig, RoutingStore } from '../domain/alerting/stores';
+import { ValidationError } from '../errors';
+
+/** Alertmanager's own default: one receiver, grouped by alert name, default timings. */
+export const DEFAULT_ROUTING: RoutingConfig = { route: { receiver: 'default', group_by: ['alertname'] } };
+
+/** A validated routing configuration, parsed once. */
+export interface Routing {
+  readonly config: RoutingConfig;
+  readonly tree: Route;
+  readonly inhibitRules: readonly InhibitRule[];
+}
+
+const KNOWN_KEYS = new Set(['route', 'inhibit_rules']);
+
+/**
+ * Validates the routing subset of alertmanager.yml: `route` (required) and `inhibit_rules`.
+ * Any other key is refused by name rather than ignored.
+ */
+export function parseRouting(input: unknown): Routing {
+  if (typeof input !== 'object' || input === null || Array.isArray(input)) {
+    throw new ValidationError('The routing configuration must be an object with a "route"', [
+      { path: '', message: 'expected an object' },
+    ]);
+  }
+  const record = input as Record<string, unknown>;
+  const unknown = Object.keys(record).filter((key) => !KNOWN_KEYS.has(key));
+  if (unknown.length > 0) {
+    throw new ValidationError(
+      `Unsupported routing keys: ${unknown.join(', ')} (supported: route, inhibit_rules)`,
+      unknown.map((key) => ({ path: key, message: 'not supported' })),
+    );
+  }
+  if (record.route === undefined) {
+    throw new ValidationError('route is required', [{ path: 'route', message: 'required' }]);
+  }
+  const tree = parseRouteTree(record.route);
+  const inhibitRules = parseInhibitRules(record.inhibit_rules ?? []);
+  return { config: input as RoutingConfig, tree, inhibitRules };
+}
+
+/**
+ * The routing in force: the one set at run time when there is one, else the stage's default.
+ * Parsed results are kept per configuration text, so a warm function parses once per change.
+ */
+export class RoutingSource {
+  private readonly cache = new Map<string, Routing>();
+  private readonly fallback: Routing;
+
+  constructor(
+    private readonly store: RoutingStore,
+    stageDefault: RoutingConfig = DEFAULT_ROUTING,
+  ) {
+    this.fallback = parseRouting(stageDefault);
+  }
+
+  async current(): Promise<Routing> {
+    const stored = await this.store.get();
+    if (!stored) return this.fallback;
+    const text = JSON.stringify(stored.config);
+    let routing = this.cache.get(text);
+    if (!routing) {
+      routing = parseRouting(stored.config);
+      this.cache.clear();
+      this.cache.set(text, routing);
+    }
+    return routing;
+  }
+}
