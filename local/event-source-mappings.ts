@@ -338,7 +338,7 @@ export function sqsEventSourceMappingsOf(
 }
 
 /** Resolves after `ms`, or at once when `signal` aborts; leaves no timer behind. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
+export function pause(ms: number, signal: AbortSignal): Promise<void> {
   return new Promise((resolve) => {
     if (signal.aborted) return resolve();
     const done = () => {

@@ -17,6 +17,7 @@ import {
   ReceiveMessageCommand,
   SQSClient,
 } from '@aws-sdk/client-sqs';
+import { pause } from './event-source-mappings';
 import type { CfnTemplate, Resolver } from './types';
 
 export const NOTIFICATION_QUEUE_NAME = 'pulseboard-local-notifications';
@@ -142,20 +143,6 @@ export function formatNotificationLine(sqsBody: string): string {
   }
   const subject = envelope?.Subject ? `"${clip(envelope.Subject)}" ` : '';
   return `notification ${subject}${clip(message)}${source}`;
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts; leaves no timer behind. */
-function pause(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal.aborted) return resolve();
-    const done = () => {
-      clearTimeout(timer);
-      signal.removeEventListener('abort', done);
-      resolve();
-    };
-    const timer = setTimeout(done, ms);
-    signal.addEventListener('abort', done, { once: true });
-  });
 }
 
 /**

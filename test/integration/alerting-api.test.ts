@@ -5,18 +5,10 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../local/runtime';
-import { postJson } from '../support/clients';
+import { postJson, requestJson } from '../support/clients';
 import { startTestRuntime } from '../support/runtime';
 
-const request = async (url: string, method: string, body?: unknown) => {
-  const response = await fetch(url, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
-};
+const request = requestJson;
 
 describe('alert rules and silences APIs through the local runtime', () => {
   let runtime: LocalRuntime;

@@ -9,7 +9,7 @@ import {
 } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../local/runtime';
-import { postJson, RecordingSocket, waitFor } from '../support/clients';
+import { postJson, RecordingSocket, requestJson, waitFor } from '../support/clients';
 import { startTestRuntime } from '../support/runtime';
 
 /** One SNS notification as a subscribed queue receives it (the SNS envelope, not raw). */
@@ -26,15 +26,7 @@ interface Received {
   };
 }
 
-const request = async (url: string, method: string, body?: unknown) => {
-  const response = await fetch(url, {
-    method,
-    headers: { 'content-type': 'application/json' },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await response.text();
-  return { status: response.status, body: text ? JSON.parse(text) : undefined };
-};
+const request = requestJson;
 
 describe('the alerting pipeline through the local runtime', () => {
   let runtime: LocalRuntime;

@@ -1,9 +1,9 @@
-import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
-import { DeleteCommand, type DynamoDBDocumentClient, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DeleteCommand, type DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import type { AlertTransition, SeriesAlertState } from '../domain/alerting/evaluation';
 import type { AlertStateStore, StoredAlertState } from '../domain/alerting/stores';
 import { readPartition } from './dynamo-alerting-store';
 import { batchGetAll } from './dynamo-batch';
+import { clearOutbox, putIfUnchanged } from './dynamo-versioned';
 
 /**
  * Evaluation state in the alerting table, one partition per rule:
@@ -31,48 +31,19 @@ export class DynamoAlertStateStore implements AlertStateStore {
     return items.map((item) => ({ key: item.sk as string, ...fromItem(item) }));
   }
 
-  async put(key: string, next: StoredAlertState, expectedVersion: number | undefined): Promise<boolean> {
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            pk: partition(next.state.rule),
-            sk: key,
-            version: next.state.version,
-            state: JSON.stringify(next.state),
-            ...(next.outbox.length > 0 ? { outbox: JSON.stringify(next.outbox) } : {}),
-          },
-          ...(expectedVersion === undefined
-            ? { ConditionExpression: 'attribute_not_exists(pk)' }
-            : {
-                ConditionExpression: 'version = :expected',
-                ExpressionAttributeValues: { ':expected': expectedVersion },
-              }),
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+  put(key: string, next: StoredAlertState, expectedVersion: number | undefined): Promise<boolean> {
+    const item = {
+      pk: partition(next.state.rule),
+      sk: key,
+      version: next.state.version,
+      state: JSON.stringify(next.state),
+      ...(next.outbox.length > 0 ? { outbox: JSON.stringify(next.outbox) } : {}),
+    };
+    return putIfUnchanged(this.client, this.tableName, item, 'version', expectedVersion);
   }
 
-  async clearOutbox(rule: string, key: string, version: number): Promise<void> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: { pk: partition(rule), sk: key },
-          UpdateExpression: 'REMOVE outbox',
-          ConditionExpression: 'version = :version',
-          ExpressionAttributeValues: { ':version': version },
-        }),
-      );
-    } catch (error) {
-      // A newer write carried the outbox forward; its writer publishes and clears it.
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+  clearOutbox(rule: string, key: string, version: number): Promise<void> {
+    return clearOutbox(this.client, this.tableName, { pk: partition(rule), sk: key }, 'version', version);
   }
 
   async delete(rule: string, key: string): Promise<void> {

@@ -7,7 +7,6 @@ import {
   GetCommand,
   PutCommand,
   QueryCommand,
-  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
 import type { Effect } from '../domain/alerting/dispatch/dispatcher';
 import type { GroupState } from '../domain/alerting/dispatch/group';
@@ -24,6 +23,7 @@ import type {
   StoredGroup,
 } from '../domain/alerting/stores';
 import { readPartition } from './dynamo-alerting-store';
+import { clearOutbox, putIfUnchanged } from './dynamo-versioned';
 
 /**
  * The correlator's items in the alerting table:
@@ -77,49 +77,21 @@ export class DynamoGroupStore implements GroupStore {
     };
   }
 
-  async put(next: StoredGroup, expectedRevision: number | undefined): Promise<boolean> {
+  put(next: StoredGroup, expectedRevision: number | undefined): Promise<boolean> {
     const { state } = next;
-    try {
-      await this.client.send(
-        new PutCommand({
-          TableName: this.tableName,
-          Item: {
-            ...groupKey(state.groupId),
-            groupId: state.groupId,
-            revision: state.revision,
-            state: pack(state),
-            ...(next.outbox.length > 0 ? { outbox: pack(next.outbox) } : {}),
-            ...(state.expiresAt === null ? {} : { expiresAt: Math.ceil(state.expiresAt / 1000) }),
-          },
-          ...(expectedRevision === undefined
-            ? { ConditionExpression: 'attribute_not_exists(pk)' }
-            : {
-                ConditionExpression: 'revision = :expected',
-                ExpressionAttributeValues: { ':expected': expectedRevision },
-              }),
-        }),
-      );
-      return true;
-    } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
-    }
+    const item = {
+      ...groupKey(state.groupId),
+      groupId: state.groupId,
+      revision: state.revision,
+      state: pack(state),
+      ...(next.outbox.length > 0 ? { outbox: pack(next.outbox) } : {}),
+      ...(state.expiresAt === null ? {} : { expiresAt: Math.ceil(state.expiresAt / 1000) }),
+    };
+    return putIfUnchanged(this.client, this.tableName, item, 'revision', expectedRevision);
   }
 
-  async clearOutbox(groupId: string, revision: number): Promise<void> {
-    try {
-      await this.client.send(
-        new UpdateCommand({
-          TableName: this.tableName,
-          Key: groupKey(groupId),
-          UpdateExpression: 'REMOVE outbox',
-          ConditionExpression: 'revision = :revision',
-          ExpressionAttributeValues: { ':revision': revision },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+  clearOutbox(groupId: string, revision: number): Promise<void> {
+    return clearOutbox(this.client, this.tableName, groupKey(groupId), 'revision', revision);
   }
 }
 
