@@ -9,7 +9,8 @@ const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
  */
 export function timeOrderedId(now: number, random: Uint8Array = randomBytes(10)): string {
   let time = '';
-  let t = Math.max(0, Math.floor(now));
+  // ULIDs hold 48 bits of milliseconds (until the year 10889); later times clamp rather than wrap.
+  let t = Math.min(2 ** 48 - 1, Math.max(0, Math.floor(now)));
   for (let i = 0; i < 10; i++) {
     time = CROCKFORD[t % 32] + time;
     t = Math.floor(t / 32);
