@@ -45,6 +45,18 @@ export interface CorrelatorDeps {
   readonly log?: (level: 'warn' | 'error', message: string, detail: Record<string, unknown>) => void;
 }
 
+/**
+ * The incident is stored (and broadcast) before the notification goes out, so whoever follows a
+ * notification to the API finds the incident; the firing-alerts view and wakes come after.
+ */
+const EFFECT_ORDER: Readonly<Record<Effect['kind'], number>> = {
+  incident: 0,
+  notify: 1,
+  alert_status: 2,
+  schedule: 3,
+  alert_dropped: 4,
+};
+
 /** Conditional-write retries on one group before the invocation fails (and its trigger retries). */
 const MAX_ATTEMPTS = 8;
 
@@ -99,11 +111,8 @@ export class CorrelatorService {
   /** What `handle` needs besides the state: routing, mutes and the clock, read once per invocation. */
   private async context(): Promise<DispatchContext> {
     const now = this.deps.clock();
-    const routing = await this.deps.routing.current();
-    const [silences, firing] = await Promise.all([
-      this.deps.silences.list(),
-      routing.inhibitRules.length > 0 ? this.deps.alerts.list() : Promise.resolve([]),
-    ]);
+    const [routing, silences] = await Promise.all([this.deps.routing.current(), this.deps.silences.list()]);
+    const firing = routing.inhibitRules.length > 0 ? await this.deps.alerts.list() : [];
     return {
       now,
       routes: routing.tree,
@@ -143,7 +152,8 @@ export class CorrelatorService {
   private async drain(stored: StoredGroup, ctx: DispatchContext): Promise<void> {
     const { state } = stored;
     const followUps: DispatchInput[] = [];
-    for (const effect of stored.outbox) await this.perform(effect, state.revision, followUps);
+    const ordered = [...stored.outbox].sort((a, b) => EFFECT_ORDER[a.kind] - EFFECT_ORDER[b.kind]);
+    for (const effect of ordered) await this.perform(effect, state.revision, followUps);
     await this.deps.groups.clearOutbox(state.groupId, state.revision);
     for (const input of followUps) {
       try {

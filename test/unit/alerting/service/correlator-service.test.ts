@@ -74,6 +74,18 @@ describe('CorrelatorService', () => {
     );
   });
 
+  it('stores the incident before publishing, so a receiver following the notification finds it', async () => {
+    const { service, notifier, incidents } = setup();
+    const seenAtPublish: number[] = [];
+    const publish = notifier.publish.bind(notifier);
+    notifier.publish = async (notification) => {
+      seenAtPublish.push((await incidents.list({ limit: 10 })).incidents.length);
+      return publish(notification);
+    };
+    await service.onAlertEvent(firing({ alertname: 'HighCPU' }));
+    expect(seenAtPublish).toEqual([1]);
+  });
+
   it('changes nothing when the same event is delivered twice', async () => {
     const { service, notifier, broadcasts } = setup();
     const event = firing({ alertname: 'HighCPU' });
