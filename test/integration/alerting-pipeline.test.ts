@@ -168,8 +168,13 @@ describe('the alerting pipeline through the local runtime', () => {
       (incident.fingerprints as string[]).includes(fingerprint),
     );
     expect(live.change).toBe('opened');
-    expect(socket.ofType('alert').map((m) => (m.payload as { fingerprint: string }).fingerprint)).toContain(
-      fingerprint,
+    // The firing-alerts view follows the notification: wait for its message too.
+    await waitFor(
+      () =>
+        socket
+          .ofType('alert')
+          .some((m) => (m.payload as { fingerprint: string }).fingerprint === fingerprint),
+      'an alert message',
     );
 
     // The incident's timeline holds the notification with the SNS MessageId the queue saw.
