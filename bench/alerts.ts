@@ -33,7 +33,7 @@ import { fingerprint } from '../functions/shared/domain/alerting/fingerprint';
 import { startDynamoDbLocal } from '../local/dynamodb-local';
 import { LOCAL_REGION, startLocalRuntime } from '../local/runtime';
 import { synthesize } from '../local/synth';
-import { requestJson as request } from '../test/support/clients';
+import { authHeaders, requestJson as request, signIn, useToken } from '../test/support/clients';
 import { percentile, record } from './record';
 
 const ALERTS = Number(process.env.BENCH_ALERTS ?? 100);
@@ -186,6 +186,7 @@ try {
   });
   cleanUps.push(() => runtime.stop());
   const api = runtime.urls.HttpApiUrl;
+  useToken(await signIn(runtime));
 
   // ---- observers: a queue subscribed to the notifications topic, and one WebSocket client ------
   const messaging = {
@@ -262,7 +263,7 @@ try {
     await receiving;
   });
 
-  const ws = new WebSocket(runtime.urls.WebSocketUrl);
+  const ws = new WebSocket(runtime.urls.WebSocketUrl, { headers: authHeaders() });
   ws.on('error', (error) => {
     observerError = error;
   });

@@ -20,7 +20,7 @@ import { type Datapoint, seriesKey } from '../functions/shared/domain/metrics';
 import { parseQuery, runQuery } from '../functions/shared/domain/query';
 import { startLocalRuntime } from '../local/runtime';
 import { synthesize } from '../local/synth';
-import { postJson } from '../test/support/clients';
+import { postJson, signIn, useToken } from '../test/support/clients';
 import { percentile, record } from './record';
 
 const SERIES = 100;
@@ -157,6 +157,7 @@ const runtime = await startLocalRuntime({
   log: () => {},
   functionLog: () => {},
 });
+useToken(await signIn(runtime));
 const lines: string[] = [];
 try {
   // 1. HTTP ingest throughput.

@@ -11,7 +11,7 @@ import { deflateRawSync } from 'node:zlib';
 import { functionAssetDir, loadStackAssembly } from '../local/assembly';
 import { startLocalRuntime } from '../local/runtime';
 import { synthesize } from '../local/synth';
-import { postJson, RecordingSocket, waitFor } from '../test/support/clients';
+import { postJson, RecordingSocket, signIn, useToken, waitFor } from '../test/support/clients';
 import { percentile, record } from './record';
 
 const SAMPLES = Number(process.env.BENCH_SAMPLES ?? 200);
@@ -32,6 +32,7 @@ const runtime = await startLocalRuntime({
   },
 });
 const t2 = performance.now();
+useToken(await signIn(runtime));
 
 try {
   const assembly = loadStackAssembly(assemblyDir);

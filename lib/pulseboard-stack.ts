@@ -3,6 +3,7 @@ import { HttpMethod } from 'aws-cdk-lib/aws-apigatewayv2';
 import type { Construct } from 'constructs';
 import type { StageConfig } from './config';
 import { Alerting } from './constructs/alerting';
+import { Auth } from './constructs/auth';
 import { DashboardSite } from './constructs/dashboard-site';
 import { PulseboardHttpApi } from './constructs/http-api';
 import { Ingestion } from './constructs/ingestion';
@@ -26,13 +27,16 @@ export class PulseboardStack extends Stack {
       assetDir: props.dashboardAssetDir,
       removalPolicy: config.removalPolicy,
     });
+    const auth = new Auth(this, 'Auth', { config, issuer: `pulseboard:${this.stackName}` });
     const metrics = new MetricsStore(this, 'Metrics', { config });
-    const live = new LiveUpdates(this, 'Live', { config });
+    const live = new LiveUpdates(this, 'Live', { config, authorizer: auth.webSocketAuthorizer });
     const http = new PulseboardHttpApi(this, 'Http', {
       config,
       metrics,
       allowedOrigins: [site.url, ...config.extraAllowedOrigins],
+      authorizer: auth.httpAuthorizer,
     });
+    auth.addRoutes(http);
     const ingestion = new Ingestion(this, 'Ingestion', { config, api: http, metrics, live });
     for (const path of ['/api/metrics/query', '/api/metrics/names', '/api/metrics/labels/{label}/values']) {
       http.addRoute(HttpMethod.GET, path, metrics.queryFunction);
@@ -52,5 +56,13 @@ export class PulseboardStack extends Stack {
     new CfnOutput(this, 'HttpApiUrl', { value: http.url, description: 'HTTP API base URL' });
     new CfnOutput(this, 'WebSocketUrl', { value: live.stage.url, description: 'WebSocket API URL' });
     new CfnOutput(this, 'DashboardUrl', { value: site.url, description: 'Dashboard URL' });
+    new CfnOutput(this, 'AuthTableName', {
+      value: auth.table.tableName,
+      description: 'Users and API keys (npm run users:create writes the first admin here)',
+    });
+    new CfnOutput(this, 'SigningSeedArn', {
+      value: auth.signingSeed.secretArn,
+      description: 'The secret seeding the token signing key (rotate with put-secret-value)',
+    });
   }
 }

@@ -1,8 +1,9 @@
 /**
  * `npm start`: synthesizes the CDK app and runs it on this machine.
  *   --port <n>     one port for the dashboard, HTTP API and WebSocket API at /ws (default 3000)
- *   --data <dir>   persist DynamoDB in <dir> (default: in memory)
- *   --engines <url> use DynamoDB, SNS and SQS at <url> (e.g. LocalStack) instead of DynamoDB Local and fauxqs
+ *   --data <dir>   persist DynamoDB and the generated secrets in <dir> (default: in memory)
+ *   --engines <url> use DynamoDB, SNS and SQS at <url> (e.g. LocalStack) instead of DynamoDB Local and
+ *                  fauxqs; Secrets Manager stays local
  *   --no-agent     do not push this machine's metrics
  *   --no-notifications  do not print SNS notifications
  *   --verbose      show DEBUG lines from the functions
@@ -10,7 +11,7 @@
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
-import { startLocalRuntime } from './runtime';
+import { type LocalRuntime, startLocalRuntime } from './runtime';
 import { PROJECT_ROOT, synthesize } from './synth';
 
 const USAGE =
@@ -108,11 +109,25 @@ async function main() {
       `  Dashboard:      ${runtime.urls.DashboardUrl}`,
       `  HTTP API:       ${runtime.urls.HttpApiUrl}`,
       `  WebSocket API:  ${runtime.urls.WebSocketUrl}`,
+      ...adminLines(runtime.admin),
       '',
       `Outputs written to cdk-outputs.local.json. ${options['no-agent'] ? 'Agent off.' : 'Agent: pushing this machine’s metrics every 2 s.'} Ctrl-C stops everything.`,
       '',
     ].join('\n'),
   );
+}
+
+/** How to sign in: a generated password is printed this once; a chosen or kept one never is. */
+function adminLines(admin: LocalRuntime['admin']): string[] {
+  if (!admin) return [];
+  if (!admin.created)
+    return [`  Sign in:        ${admin.username} (kept from the data directory; password unchanged)`];
+  if (!admin.generated)
+    return [`  Sign in:        ${admin.username} / the password in PULSEBOARD_ADMIN_PASSWORD`];
+  return [
+    `  Sign in:        ${admin.username} / ${admin.password}`,
+    '                  (generated and shown once; set PULSEBOARD_ADMIN_PASSWORD to choose it)',
+  ];
 }
 
 main().catch((error: unknown) => {

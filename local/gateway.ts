@@ -2,6 +2,10 @@
  * The local API Gateway: one node:http server carrying the WebSocket API (`/ws`), its `@connections`
  * management API (`/ws/@connections/*`), every HTTP API route of the template and, for any other
  * GET, the dashboard as the template deploys it.
+ *
+ * Routes with AuthorizationType CUSTOM run the template's Lambda authorizers (HTTP routes and the
+ * WebSocket `$connect`) with API Gateway's identity source checks, result caching and
+ * `requestContext.authorizer`; see ./authorizers.ts.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -39,6 +43,8 @@ export interface GatewayOptions {
   readonly limits?: Partial<GatewayLimits>;
   /** One-line runtime messages (unsupported features, failed `$disconnect`s); default console.error. */
   readonly log?: (message: string) => void;
+  /** Clock (epoch ms) of the HTTP authorizer result cache; default Date.now. Tests pass their own. */
+  readonly now?: () => number;
 }
 
 /** A running gateway. */
@@ -57,13 +63,16 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
   const limits: GatewayLimits = { ...DEFAULT_LIMITS, ...opts.limits };
   const { template } = opts.assembly;
   const accountId = opts.resolver.resolveString({ Ref: 'AWS::AccountId' });
+  const region = opts.resolver.resolveString({ Ref: 'AWS::Region' });
 
   const http = new HttpApiGateway({
     apis: readApis(template, opts.resolver, 'HTTP'),
     invoker: opts.invoker,
     accountId,
+    region,
     limits,
     log,
+    now: opts.now,
   });
   const [wsApi, ...otherWsApis] = readApis(template, opts.resolver, 'WEBSOCKET');
   for (const extra of otherWsApis) {
@@ -71,7 +80,9 @@ export async function startGateway(opts: GatewayOptions): Promise<RunningGateway
       `Local gateway: WebSocket API ${extra.logicalId} is not served; only the first (${wsApi?.logicalId}) is, at ${WEBSOCKET_PATH}`,
     );
   }
-  const ws = wsApi ? new WebSocketGateway({ api: wsApi, invoker: opts.invoker, limits, log }) : undefined;
+  const ws = wsApi
+    ? new WebSocketGateway({ api: wsApi, invoker: opts.invoker, limits, log, region, accountId })
+    : undefined;
   const site = loadStaticSite({ assembly: opts.assembly, resolver: opts.resolver, log });
 
   const onRequest = async (req: IncomingMessage, res: ServerResponse) => {

@@ -2,11 +2,15 @@
  * The HTTP API side of the local gateway: every `AWS::ApiGatewayV2::Api` with ProtocolType HTTP,
  * its routes and Lambda proxy integrations (payload format 2.0), CORS and AWS's error answers.
  *
+ * Routes with AuthorizationType CUSTOM run their Lambda authorizer first (see ./authorizers.ts);
+ * CORS preflights answered by the gateway stay unauthenticated, as API Gateway's built-in CORS.
+ *
  * It also holds the small API Gateway v2 helpers the WebSocket side shares (reading APIs from the
  * template, request ids, request times, the integration timeout), so both read the template alike.
  */
 import { randomBytes, randomInt } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { type ApiAuthorizer, HttpAuthorizers } from './authorizers';
 import type { CfnTemplate, FunctionInvoker, InvokeOutcome, Resolver } from './types';
 
 // ─── Shared API Gateway v2 helpers ────────────────────────────────────────────────────────────
@@ -42,7 +46,11 @@ export interface ApiDefinition {
   readonly corsConfiguration: CorsConfiguration | undefined;
   /** StageName of the first Stage of this Api ('$default' when it has none). */
   readonly stageName: string;
+  /** StageVariables of that Stage (empty when it has none). */
+  readonly stageVariables: Readonly<Record<string, string>>;
   readonly routes: readonly ApiRoute[];
+  /** The Api's `AWS::ApiGatewayV2::Authorizer`s; routes name them by AuthorizerId. */
+  readonly authorizers: readonly ApiAuthorizer[];
 }
 
 /** `CorsConfiguration` of an HTTP Api. */
@@ -111,7 +119,32 @@ export function readApis(
         integration: integration?.apiId === apiId ? integration : undefined,
       });
     }
+    const authorizers: ApiAuthorizer[] = [];
+    for (const [authorizerLogicalId, authorizer] of ofType('AWS::ApiGatewayV2::Authorizer')) {
+      if (String(prop(authorizer, 'ApiId')) !== apiId) continue;
+      const identitySource = prop(authorizer, 'IdentitySource');
+      const ttl = Number(prop(authorizer, 'AuthorizerResultTtlInSeconds') ?? 0);
+      authorizers.push({
+        logicalId: authorizerLogicalId,
+        authorizerId: resolver.resolveString({ Ref: authorizerLogicalId }),
+        authorizerType: String(prop(authorizer, 'AuthorizerType') ?? ''),
+        uri: optString(prop(authorizer, 'AuthorizerUri')),
+        payloadFormatVersion: optString(prop(authorizer, 'AuthorizerPayloadFormatVersion')),
+        enableSimpleResponses: prop(authorizer, 'EnableSimpleResponses') === true,
+        // A list of expressions; the older comma-separated string form is accepted too.
+        identitySource: (Array.isArray(identitySource)
+          ? identitySource.map(String)
+          : typeof identitySource === 'string'
+            ? identitySource.split(',')
+            : []
+        )
+          .map((s) => s.trim())
+          .filter((s) => s !== ''),
+        resultTtlSeconds: Number.isFinite(ttl) && ttl > 0 ? ttl : 0,
+      });
+    }
     const stage = ofType('AWS::ApiGatewayV2::Stage').find(([, s]) => String(prop(s, 'ApiId')) === apiId);
+    const stageVariables = stage ? prop(stage[1], 'StageVariables') : undefined;
     const cors = prop(res, 'CorsConfiguration');
     apis.push({
       logicalId,
@@ -120,7 +153,11 @@ export function readApis(
       routeSelectionExpression: optString(prop(res, 'RouteSelectionExpression')),
       corsConfiguration: isRecord(cors) ? (cors as CorsConfiguration) : undefined,
       stageName: stage ? String(prop(stage[1], 'StageName') ?? '$default') : '$default',
+      stageVariables: isRecord(stageVariables)
+        ? Object.fromEntries(Object.entries(stageVariables).map(([k, v]) => [k, String(v)]))
+        : {},
       routes,
+      authorizers,
     });
   }
   return apis;
@@ -182,23 +219,6 @@ export async function invokeWithTimeout(
 export function integrationTimeout(integration: ApiIntegration, limitMs: number): number {
   const own = integration.timeoutInMillis;
   return own !== undefined && Number.isFinite(own) && own > 0 ? Math.min(own, limitMs) : limitMs;
-}
-
-/**
- * The authorizer step between route match and integration. Only 'NONE' is implemented; any other
- * type is reported, never silently allowed.
- */
-export type AuthorizationOutcome =
-  | { readonly kind: 'allow'; readonly authorizer?: Record<string, unknown> }
-  | { readonly kind: 'unsupported'; readonly feature: string };
-
-/** Runs the route's authorizer (currently: accepts 'NONE', reports every other type as unsupported). */
-export function authorizeRoute(route: ApiRoute): AuthorizationOutcome {
-  if (route.authorizationType === 'NONE') return { kind: 'allow' };
-  return {
-    kind: 'unsupported',
-    feature: `AuthorizationType ${route.authorizationType} on route '${route.routeKey}' (authorizers are not implemented in the local runtime yet)`,
-  };
 }
 
 // ─── Route matching ───────────────────────────────────────────────────────────────────────────
@@ -399,6 +419,7 @@ export function buildHttpEventV2({ req, api, match, body, accountId, requestId, 
     },
     ...(body.length > 0 ? { body: isBase64Encoded ? body.toString('base64') : body.toString('utf8') } : {}),
     ...(Object.keys(match.pathParameters).length > 0 ? { pathParameters: match.pathParameters } : {}),
+    ...(Object.keys(api.stageVariables ?? {}).length > 0 ? { stageVariables: api.stageVariables } : {}),
     isBase64Encoded,
   };
 }
@@ -500,9 +521,16 @@ export interface HttpApiGatewayOptions {
   readonly apis: readonly ApiDefinition[];
   readonly invoker: FunctionInvoker;
   readonly accountId: string;
+  /** The region in authorizers' routeArns; default us-east-1. */
+  readonly region?: string;
   readonly limits: HttpLimits;
   readonly log: (message: string) => void;
+  /** Clock (epoch ms) of the authorizer result cache; default Date.now. */
+  readonly now?: () => number;
 }
+
+/** API Gateway's messages for the authorizer step's refusals. */
+const DENIED_MESSAGES = { 401: 'Unauthorized', 403: 'Forbidden', 500: 'Internal Server Error' } as const;
 
 const json = (statusCode: number, message: string): GatewayResponse => ({
   statusCode,
@@ -514,9 +542,18 @@ const json = (statusCode: number, message: string): GatewayResponse => ({
 export class HttpApiGateway {
   readonly #opts: HttpApiGatewayOptions;
   readonly #reported = new Set<string>();
+  readonly #authorizers: HttpAuthorizers;
 
   constructor(opts: HttpApiGatewayOptions) {
     this.#opts = opts;
+    this.#authorizers = new HttpAuthorizers({
+      // API Gateway gives an authorizer the same time budget as an integration.
+      invoke: (uri, event) => invokeWithTimeout(opts.invoker, uri, event, opts.limits.integrationTimeoutMs),
+      region: opts.region ?? 'us-east-1',
+      accountId: opts.accountId,
+      now: opts.now ?? Date.now,
+      log: opts.log,
+    });
   }
 
   /** True when a route (or the gateway's CORS preflight answer) of some HTTP API takes this request. */
@@ -547,11 +584,27 @@ export class HttpApiGateway {
     const body = await readBody(req, this.#opts.limits.maxRequestBodyBytes);
     if (body === 'too-large') return withCors(json(413, 'Request Entity Too Large'));
 
-    const auth = authorizeRoute(match.route);
+    const epochMs = Date.now();
+    const event = buildHttpEventV2({
+      req,
+      api,
+      match,
+      body,
+      accountId: this.#opts.accountId,
+      requestId,
+      epochMs,
+    });
+    const auth = await this.#authorizers.authorize({
+      apiId: api.apiId,
+      authorizers: api.authorizers,
+      route: match.route,
+      event,
+    });
     if (auth.kind === 'unsupported') {
       this.#reportOnce(match.route.logicalId, `Local HTTP API: unsupported ${auth.feature}; answering 500`);
       return withCors(json(500, 'Internal Server Error'));
     }
+    if (auth.kind === 'deny') return withCors(json(auth.statusCode, DENIED_MESSAGES[auth.statusCode]));
 
     const integration = match.route.integration;
     if (integration?.integrationType !== 'AWS_PROXY') {
@@ -571,18 +624,11 @@ export class HttpApiGateway {
       return withCors(json(500, 'Internal Server Error'));
     }
 
-    const epochMs = Date.now();
-    const event = buildHttpEventV2({
-      req,
-      api,
-      match,
-      body,
-      accountId: this.#opts.accountId,
-      requestId,
-      epochMs,
-    });
+    const authorized = auth.authorizer
+      ? { ...event, requestContext: { ...event.requestContext, authorizer: auth.authorizer } }
+      : event;
     const timeoutMs = integrationTimeout(integration, this.#opts.limits.integrationTimeoutMs);
-    const outcome = await invokeWithTimeout(this.#opts.invoker, integration.uri, event, timeoutMs);
+    const outcome = await invokeWithTimeout(this.#opts.invoker, integration.uri, authorized, timeoutMs);
     if (outcome.kind === 'timeout') return withCors(json(503, 'Service Unavailable'));
     if (outcome.kind === 'error') return withCors(json(500, 'Internal Server Error'));
     const mapped = mapHttpResultV2(outcome.payload);

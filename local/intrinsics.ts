@@ -234,6 +234,9 @@ export function createResolver(opts: ResolverOptions): Resolver {
             : undefined;
         case 'AWS::KMS::Key':
           return attr === 'KeyId' ? kmsKeyId(logicalId) : undefined;
+        case 'AWS::SecretsManager::Secret':
+          // Like Ref, the Id attribute is the secret's ARN; the local Secrets Manager serves that ARN.
+          return attr === 'Id' ? arnOf(logicalId) : undefined;
         default:
           return undefined;
       }

@@ -4,6 +4,7 @@ import * as os from 'node:os';
 import * as path from 'node:path';
 import { startAgent } from '../agent/agent';
 import { functionAssetDir, loadStackAssembly } from './assembly';
+import { type AdminCredentials, authFunctionRef, bootstrapAdmin, bootstrapAgentKey } from './bootstrap';
 import { createTablesFromTemplate, type DynamoDbLocal, startDynamoDbLocal } from './dynamodb-local';
 import { startEventSourceMappings } from './event-source-mappings';
 import { type LocalEventBridge, startEventBridge } from './eventbridge';
@@ -12,6 +13,7 @@ import { createResolver } from './intrinsics';
 import { createLambdaRuntime, type LambdaRuntime } from './lambda-runtime';
 import { startNotificationConsole } from './notification-console';
 import { freePort } from './ports';
+import { type LocalSecretsManager, startSecretsManager } from './secrets-manager';
 import { type LocalSns, provisionMessaging, startSns } from './sns';
 import { PROJECT_ROOT } from './synth';
 import type { LocalEndpoints, Resolver } from './types';
@@ -24,11 +26,15 @@ export interface LocalRuntimeOptions {
   /** The one port for the dashboard, the HTTP API and the WebSocket API (`/ws`); 0 picks a free one. */
   readonly port?: number;
   readonly host?: string;
-  /** Persist DynamoDB here; in memory when unset. */
+  /**
+   * Persist DynamoDB (`<dataDir>/dynamodb`) and the template's secrets (`<dataDir>/secrets.json`,
+   * generated once) here; in memory, for this run only, when unset.
+   */
   readonly dataDir?: string;
   /**
    * Use DynamoDB and SNS/SQS at these endpoints (LocalStack's, say) instead of starting DynamoDB
    * Local and fauxqs. Defaults to `PULSEBOARD_ENGINES` (one URL for both) when that is set.
+   * Secrets Manager stays local either way (LocalStack's free tier has none).
    */
   readonly engines?: ExternalEngines;
   /** Push this machine's metrics through the HTTP API (default on). */
@@ -41,6 +47,8 @@ export interface LocalRuntimeOptions {
    * local queue subscribed to every topic stands in for the e-mail, chat or pager subscriber.
    */
   readonly notificationConsole?: boolean;
+  /** The `admin` user's password; default PULSEBOARD_ADMIN_PASSWORD, else generated (see `admin`). */
+  readonly adminPassword?: string;
   /** Runtime messages (one line each). */
   readonly log?: (line: string) => void;
   /** Each line a function logs. */
@@ -70,17 +78,25 @@ export interface LocalRuntime {
   readonly stackName: string;
   readonly urls: StackUrls;
   /** The engines' endpoints, for tests and tools that talk to them directly (SDK clients). */
-  readonly engines: { readonly dynamodb: string; readonly sns: string; readonly eventBridge: string };
+  readonly engines: {
+    readonly dynamodb: string;
+    readonly sns: string;
+    readonly eventBridge: string;
+    readonly secretsManager: string;
+  };
   readonly lambda: LambdaRuntime;
   /** Resolves template values to their local form (table names, queue URLs, …). */
   readonly resolver: Resolver;
+  /** The first admin, created at start when the stack has authentication. */
+  readonly admin?: AdminCredentials;
   stop(): Promise<void>;
 }
 
 /**
  * Starts the whole stack on this machine from its synthesized template: DynamoDB Local, fauxqs for
- * SNS/SQS, the local EventBridge router, the bundled functions in worker threads, and one gateway
- * for the APIs and the dashboard. Everything started is stopped again if a later step fails.
+ * SNS/SQS, the local EventBridge router, the local Secrets Manager, the bundled functions in worker
+ * threads, and one gateway for the APIs (with their Lambda authorizers) and the dashboard.
+ * Everything started is stopped again if a later step fails.
  */
 export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
   const log = options.log ?? ((line: string) => console.error(line));
@@ -129,6 +145,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     });
     await createTablesFromTemplate(dynamodb.endpoint, template, resolver);
 
+    // Always local, also with external engines: secret ARNs are the resolver's, as in functions' env.
+    const secretsManager: LocalSecretsManager = await startSecretsManager({
+      template,
+      resolver,
+      dataDir: options.dataDir,
+      log,
+    });
+    stoppers.push(secretsManager.stop);
+
     // The router invokes targets through the Lambda runtime, which is created next with the
     // router's endpoint in its environment; the late-bound invoker breaks that cycle.
     let lambda: LambdaRuntime | undefined;
@@ -157,6 +182,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         AWS_ENDPOINT_URL_SNS: sns.endpoint,
         AWS_ENDPOINT_URL_SQS: sns.endpoint,
         AWS_ENDPOINT_URL_EVENTBRIDGE: eventBridge.endpoint,
+        AWS_ENDPOINT_URL_SECRETS_MANAGER: secretsManager.endpoint,
       },
       log: options.functionLog,
     });
@@ -203,7 +229,17 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       writeFileSync(options.outputsFile, `${JSON.stringify({ [stackName]: urls }, null, 2)}\n`);
     }
 
+    const authFunction = authFunctionRef(template, resolver);
+    const admin = authFunction
+      ? await bootstrapAdmin(
+          lambda,
+          authFunction,
+          options.adminPassword ?? process.env.PULSEBOARD_ADMIN_PASSWORD,
+        )
+      : undefined;
+
     if (options.agent !== false) {
+      const token = authFunction ? await bootstrapAgentKey(lambda, authFunction) : undefined;
       const intervalMs = typeof options.agent === 'object' ? options.agent.intervalMs : 2000;
       // With --data the agent's buffer survives restarts next to the data; otherwise it lives for this run only.
       const spoolDir = options.dataDir
@@ -212,6 +248,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       if (!options.dataDir) stoppers.push(() => rm(spoolDir, { recursive: true, force: true }));
       const agent = await startAgent({
         url: urls.HttpApiUrl,
+        token,
         intervalMs,
         log,
         spoolDir,
@@ -223,9 +260,15 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     return {
       stackName,
       urls,
-      engines: { dynamodb: dynamodb.endpoint, sns: sns.endpoint, eventBridge: eventBridge.endpoint },
+      engines: {
+        dynamodb: dynamodb.endpoint,
+        sns: sns.endpoint,
+        eventBridge: eventBridge.endpoint,
+        secretsManager: secretsManager.endpoint,
+      },
       lambda,
       resolver,
+      ...(admin ? { admin } : {}),
       stop: stopAll,
     };
   } catch (error) {

@@ -1,7 +1,8 @@
 /**
  * Serves the dashboard as the template deploys it: the files of every `Custom::CDKBucketDeployment`
  * (sources in order, later ones overwriting earlier ones, deploy-time markers substituted), with
- * the CloudFront distribution's DefaultRootObject and CustomErrorResponses.
+ * the CloudFront distribution's DefaultRootObject, CustomErrorResponses and the security headers of
+ * its default behavior's ResponseHeadersPolicy (so the dashboard runs under its real CSP locally).
  */
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import type { IncomingMessage, ServerResponse } from 'node:http';
@@ -198,8 +199,13 @@ export function loadStaticSite({ assembly, resolver, log = console.error }: Stat
     return Buffer.from(resolver.resolveString(substituted));
   };
 
+  const securityHeaders = responseHeaders(distribution, live, resolver);
   const send = (req: IncomingMessage, res: ServerResponse, status: number, key: string, data: Buffer) => {
-    res.writeHead(status, { 'content-type': contentTypeOf(key), 'content-length': String(data.length) });
+    res.writeHead(status, {
+      ...securityHeaders,
+      'content-type': contentTypeOf(key),
+      'content-length': String(data.length),
+    });
     res.end(req.method === 'HEAD' ? undefined : data);
   };
 
@@ -254,4 +260,46 @@ function chooseDistribution(
     if (found) return found[1].Properties;
   }
   return distributions[0]?.[1].Properties;
+}
+
+/**
+ * The headers a `AWS::CloudFront::ResponseHeadersPolicy`'s SecurityHeadersConfig adds, for the
+ * distribution's default behavior. AWS endpoint hosts in the CSP resolve to the local gateway, the
+ * same origin as the site, so `'self'` already covers them.
+ */
+export function responseHeaders(
+  distribution: Record<string, unknown> | undefined,
+  live: readonly [string, CfnResource][],
+  resolver: Resolver,
+): Record<string, string> {
+  const config = distribution?.DistributionConfig as Record<string, unknown> | undefined;
+  const behavior = config?.DefaultCacheBehavior as Record<string, unknown> | undefined;
+  const ref = behavior?.ResponseHeadersPolicyId as { Ref?: string } | undefined;
+  const policy = live.find(
+    ([id, res]) => id === ref?.Ref && res.Type === 'AWS::CloudFront::ResponseHeadersPolicy',
+  )?.[1];
+  const resolved = resolver.resolve(policy?.Properties?.ResponseHeadersPolicyConfig ?? {});
+  const security =
+    isRecord(resolved) && isRecord(resolved.SecurityHeadersConfig) ? resolved.SecurityHeadersConfig : {};
+  const headers: Record<string, string> = {};
+  const section = (name: string) =>
+    isRecord(security[name]) ? (security[name] as Record<string, unknown>) : undefined;
+  const csp = section('ContentSecurityPolicy');
+  if (typeof csp?.ContentSecurityPolicy === 'string')
+    headers['content-security-policy'] = csp.ContentSecurityPolicy;
+  if (section('ContentTypeOptions')) headers['x-content-type-options'] = 'nosniff';
+  const frame = section('FrameOptions');
+  if (typeof frame?.FrameOption === 'string') headers['x-frame-options'] = frame.FrameOption;
+  const referrer = section('ReferrerPolicy');
+  if (typeof referrer?.ReferrerPolicy === 'string') headers['referrer-policy'] = referrer.ReferrerPolicy;
+  const hsts = section('StrictTransportSecurity');
+  if (hsts && hsts.AccessControlMaxAgeSec !== undefined) {
+    // Browsers ignore HSTS over plain http, but the header is sent as CloudFront would.
+    headers['strict-transport-security'] = [
+      `max-age=${hsts.AccessControlMaxAgeSec}`,
+      ...(hsts.IncludeSubdomains === true || hsts.IncludeSubdomains === 'true' ? ['includeSubDomains'] : []),
+      ...(hsts.Preload === true || hsts.Preload === 'true' ? ['preload'] : []),
+    ].join('; ');
+  }
+  return headers;
 }

@@ -3,6 +3,12 @@
  * WEBSOCKET, served on upgrade. It runs `$connect` before the handshake completes, selects routes
  * with the Api's RouteSelectionExpression, sends route responses, enforces API Gateway's quotas
  * (message size, idle time, connection life, integration timeout) and invokes `$disconnect`.
+ *
+ * A `$connect` route with AuthorizationType CUSTOM runs its Lambda authorizer first (see
+ * ./authorizers.ts): 401/403/500 refuse the handshake; on Allow, `$connect` and every later event
+ * of the connection carry `requestContext.authorizer`. A `Sec-WebSocket-Protocol` header in the
+ * `$connect` response is echoed in the handshake; without one the upgrade completes without it, as
+ * on AWS.
  */
 
 import { isUtf8 } from 'node:buffer';
@@ -10,12 +16,12 @@ import type { IncomingMessage } from 'node:http';
 import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import { type RawData, type WebSocket, WebSocketServer } from 'ws';
+import { authorizeWebSocketConnect, type WebSocketConnectAuthorization } from './authorizers';
 import type { ConnectionLookup, LiveConnection } from './connections-api';
 import {
   type ApiDefinition,
   type ApiRoute,
   apiGatewayId,
-  authorizeRoute,
   integrationTimeout,
   invokeWithTimeout,
   requestTime,
@@ -42,6 +48,9 @@ export interface WebSocketGatewayOptions {
   readonly invoker: FunctionInvoker;
   readonly limits: WebSocketLimits;
   readonly log: (message: string) => void;
+  /** Region and account of the authorizer's methodArn; default us-east-1 and 000000000000. */
+  readonly region?: string;
+  readonly accountId?: string;
 }
 
 /** How long a closing connection may take to answer the close handshake before it is cut. */
@@ -84,6 +93,8 @@ class Connection implements LiveConnection {
   lastActiveAt: Date;
   /** Set when the gateway closes the socket, so `$disconnect` reports the gateway's reason. */
   serverClose: { code: number; reason: string } | undefined;
+  /** What the `$connect` authorizer allowed with: every event's `requestContext.authorizer`. */
+  authorizer: Record<string, unknown> | undefined;
   readonly closed: Promise<void>;
   readonly #timers: NodeJS.Timeout[] = [];
 
@@ -189,17 +200,36 @@ export class WebSocketGateway implements ConnectionLookup {
     const connectionId = apiGatewayId();
     const connectedAt = Date.now();
     const route = this.#route('$connect');
+    let authorizer: Record<string, unknown> | undefined;
     if (route) {
       this.#pending.add(socket);
-      let outcome: InvokeOutcome | 'unsupported';
+      let outcome: InvokeOutcome | 'unsupported' | { denied: number };
       try {
-        outcome = await this.#invoke(route, this.#connectEvent(req, connectionId, connectedAt));
+        const event = this.#connectEvent(req, connectionId, connectedAt);
+        const auth = await this.#authorize(route, event);
+        if (auth.kind === 'allow') {
+          authorizer = auth.authorizer;
+          const authorized = authorizer
+            ? { ...event, requestContext: { ...event.requestContext, authorizer } }
+            : event;
+          outcome = await this.#invoke(route, authorized);
+        } else if (auth.kind === 'deny') {
+          outcome = { denied: auth.statusCode };
+        } else {
+          this.#reportOnce(
+            route.logicalId,
+            `Local WebSocket API: unsupported ${auth.feature}; refusing connections with 500`,
+          );
+          outcome = 'unsupported';
+        }
       } finally {
         this.#pending.delete(socket);
       }
       // The client gave up while $connect ran: there is no connection, hence no $disconnect.
       if (socket.destroyed || this.#closing) return reject(socket, 503);
-      if (outcome === 'unsupported' || outcome.kind !== 'ok') return reject(socket, 500);
+      if (outcome === 'unsupported') return reject(socket, 500);
+      if ('denied' in outcome) return reject(socket, outcome.denied);
+      if (outcome.kind !== 'ok') return reject(socket, 500);
       const payload = outcome.payload;
       const status = isRecord(payload) && payload.statusCode !== undefined ? Number(payload.statusCode) : 200;
       if (!Number.isInteger(status) || status < 200 || status > 299) {
@@ -211,10 +241,35 @@ export class WebSocketGateway implements ConnectionLookup {
           : undefined;
       if (protocol) this.#protocols.set(req, protocol);
     }
-    this.#wss.handleUpgrade(req, socket, head, (ws) => this.#open(ws, req, connectionId, connectedAt));
+    this.#wss.handleUpgrade(req, socket, head, (ws) =>
+      this.#open(ws, req, connectionId, connectedAt, authorizer),
+    );
   }
 
-  #open(ws: WebSocket, req: IncomingMessage, connectionId: string, connectedAt: number): void {
+  /** The `$connect` route's authorizer step. */
+  #authorize(route: ApiRoute, event: WebSocketConnectAuthorization['event']) {
+    const { api, invoker, limits, log } = this.#opts;
+    const region = this.#opts.region ?? 'us-east-1';
+    const accountId = this.#opts.accountId ?? '000000000000';
+    return authorizeWebSocketConnect({
+      route,
+      authorizers: api.authorizers,
+      methodArn: `arn:aws:execute-api:${region}:${accountId}:${api.apiId}/${api.stageName}/$connect`,
+      stageVariables: api.stageVariables,
+      event,
+      invoke: (uri, authorizerEvent) =>
+        invokeWithTimeout(invoker, uri, authorizerEvent, limits.integrationTimeoutMs),
+      log,
+    });
+  }
+
+  #open(
+    ws: WebSocket,
+    req: IncomingMessage,
+    connectionId: string,
+    connectedAt: number,
+    authorizer: Record<string, unknown> | undefined,
+  ): void {
     const { limits } = this.#opts;
     const conn = new Connection(
       connectionId,
@@ -224,6 +279,7 @@ export class WebSocketGateway implements ConnectionLookup {
       req.headers['user-agent'] ?? '',
       req.headers.host ?? 'localhost',
     );
+    conn.authorizer = authorizer;
     this.#connections.set(connectionId, conn);
     const idle = conn.timer(limits.idleTimeoutMs, () => conn.close(1001, 'Going away'));
     conn.timer(limits.maxConnectionLifeMs, () => conn.close(1001, 'Going away'));
@@ -312,13 +368,12 @@ export class WebSocketGateway implements ConnectionLookup {
     }
   }
 
-  /** Runs the authorizer step and the route's Lambda proxy integration. */
+  /** Runs the route's Lambda proxy integration (`$connect` has passed its authorizer already). */
   async #invoke(route: ApiRoute, event: unknown): Promise<InvokeOutcome | 'unsupported'> {
-    const auth = authorizeRoute(route);
-    if (auth.kind === 'unsupported') {
+    if (route.routeKey !== '$connect' && route.authorizationType !== 'NONE') {
       this.#reportOnce(
         route.logicalId,
-        `Local WebSocket API: unsupported ${auth.feature}; failing the route`,
+        `Local WebSocket API: unsupported AuthorizationType ${route.authorizationType} on route '${route.routeKey}' (API Gateway runs WebSocket authorizers on $connect only); failing the route`,
       );
       return 'unsupported';
     }
@@ -341,7 +396,9 @@ export class WebSocketGateway implements ConnectionLookup {
   }
 
   #context(
-    conn: Pick<Connection, 'connectionId' | 'connectedAt' | 'sourceIp' | 'userAgent' | 'domainName'>,
+    conn: Pick<Connection, 'connectionId' | 'connectedAt' | 'sourceIp' | 'userAgent' | 'domainName'> & {
+      readonly authorizer?: Record<string, unknown>;
+    },
     routeKey: string,
     eventType: 'CONNECT' | 'MESSAGE' | 'DISCONNECT',
     requestId: string,
@@ -361,6 +418,7 @@ export class WebSocketGateway implements ConnectionLookup {
       domainName: conn.domainName,
       connectionId: conn.connectionId,
       apiId: this.#opts.api.apiId,
+      ...(conn.authorizer ? { authorizer: conn.authorizer } : {}),
     };
   }
 

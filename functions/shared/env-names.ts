@@ -18,6 +18,11 @@ export const ENV = {
   defaultRouting: 'DEFAULT_ALERT_ROUTING',
   /** The dashboard's URL: Alertmanager's externalURL in notifications. */
   dashboardUrl: 'DASHBOARD_URL',
+  authTable: 'AUTH_TABLE',
+  /** The secret whose value seeds the token signing key (Secrets Manager ARN). */
+  signingSecretArn: 'SIGNING_SECRET_ARN',
+  /** The `iss` of Pulseboard tokens: `pulseboard:<stack name>`. */
+  tokenIssuer: 'TOKEN_ISSUER',
 } as const;
 
 export type EnvName = (typeof ENV)[keyof typeof ENV];

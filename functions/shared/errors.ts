@@ -60,3 +60,26 @@ export class DependencyError extends PulseboardError {
     super('DEPENDENCY_FAILED', message, options);
   }
 }
+
+/** No valid credentials were presented (or they could not be verified). */
+export class UnauthorizedError extends PulseboardError {
+  constructor(message = 'Sign in first: send Authorization: Bearer <token>') {
+    super('UNAUTHORIZED', message);
+  }
+}
+
+/** The caller is known but its role does not allow this. */
+export class ForbiddenError extends PulseboardError {
+  constructor(message: string) {
+    super('FORBIDDEN', message);
+  }
+}
+
+/** Too many attempts; `retryAfterSeconds` says when to try again. */
+export class TooManyAttemptsError extends PulseboardError {
+  constructor(readonly retryAfterSeconds: number) {
+    super('TOO_MANY_ATTEMPTS', `Too many failed attempts; try again in ${retryAfterSeconds} s`, {
+      details: { retryAfterSeconds },
+    });
+  }
+}

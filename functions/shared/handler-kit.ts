@@ -1,6 +1,9 @@
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
+import { principalOf } from './auth-context';
+import { allows, ROUTE_ACCESS } from './domain/auth/roles';
+import { ForbiddenError, UnauthorizedError } from './errors';
 import { errorResponse, isServerError } from './http';
 import { logger } from './logger';
 
@@ -31,13 +34,40 @@ export function errorEnvelope(): HttpMiddleware {
 }
 
 /**
+ * The one place access is enforced: the route's entry in {@link ROUTE_ACCESS} against the caller
+ * the authorizer identified. The authorizer only authenticates (its cached answer serves every
+ * route), so the role check happens here, per route. A route missing from the table is refused.
+ */
+export function requireAccess(): HttpMiddleware {
+  return {
+    before: async (request) => {
+      const { routeKey, requestContext } = request.event;
+      const access = Object.hasOwn(ROUTE_ACCESS, routeKey) ? ROUTE_ACCESS[routeKey] : undefined;
+      if (access === undefined) throw new ForbiddenError(`${routeKey} has no access rule`);
+      if (access === 'public') return;
+      const principal = principalOf(requestContext);
+      if (!principal) throw new UnauthorizedError();
+      if (!allows(principal, access)) {
+        throw new ForbiddenError(
+          principal.kind === 'api_key'
+            ? `API keys may only send metrics; ${routeKey} needs a signed-in ${access}`
+            : `${routeKey} needs the ${access} role; you are ${principal.role}`,
+        );
+      }
+    },
+  };
+}
+
+/**
  * Wraps an HTTP API route: request-scoped structured logging, every thrown error answered with
- * the JSON error envelope, and any route-specific middlewares (e.g. idempotency) inside those.
+ * the JSON error envelope, the route's access rule, and any route-specific middlewares (e.g.
+ * idempotency) inside those.
  */
 export function httpRoute(route: HttpRoute, ...middlewares: HttpMiddleware[]) {
   let handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
-    .use(errorEnvelope());
+    .use(errorEnvelope())
+    .use(requireAccess());
   for (const middleware of middlewares) handler = handler.use(middleware);
   return handler.handler(route);
 }

@@ -1,6 +1,14 @@
 import { existsSync } from 'node:fs';
-import { type CfnElement, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
-import { Distribution, HttpVersion, PriceClass, ViewerProtocolPolicy } from 'aws-cdk-lib/aws-cloudfront';
+import { type CfnElement, Duration, type RemovalPolicy, Stack, Validations } from 'aws-cdk-lib';
+import {
+  Distribution,
+  HeadersFrameOption,
+  HeadersReferrerPolicy,
+  HttpVersion,
+  PriceClass,
+  ResponseHeadersPolicy,
+  ViewerProtocolPolicy,
+} from 'aws-cdk-lib/aws-cloudfront';
 import { S3BucketOrigin } from 'aws-cdk-lib/aws-cloudfront-origins';
 import { BlockPublicAccess, Bucket, BucketEncryption } from 'aws-cdk-lib/aws-s3';
 import { BucketDeployment, Source } from 'aws-cdk-lib/aws-s3-deployment';
@@ -47,6 +55,7 @@ export class DashboardSite extends Construct {
       defaultBehavior: {
         origin: S3BucketOrigin.withOriginAccessControl(this.bucket),
         viewerProtocolPolicy: ViewerProtocolPolicy.REDIRECT_TO_HTTPS,
+        responseHeadersPolicy: this.securityHeaders(),
       },
     });
 
@@ -76,6 +85,45 @@ export class DashboardSite extends Construct {
           'The default *.cloudfront.net certificate is used (no custom domain), whose TLS policy CloudFront fixes; viewers are redirected to HTTPS.',
       },
     );
+  }
+
+  /**
+   * The browser's side of the security model: a strict CSP (scripts and styles only from this
+   * origin, connections only to this origin and the stage's API Gateway endpoints, no framing),
+   * HSTS, nosniff and a strict referrer policy. The access token lives in sessionStorage, so
+   * keeping injected script out is what protects it.
+   */
+  private securityHeaders(): ResponseHeadersPolicy {
+    const { region } = Stack.of(this);
+    const apis = `https://*.execute-api.${region}.amazonaws.com wss://*.execute-api.${region}.amazonaws.com`;
+    return new ResponseHeadersPolicy(this, 'SecurityHeaders', {
+      comment: 'Pulseboard dashboard: CSP, HSTS, nosniff, no framing',
+      securityHeadersBehavior: {
+        contentSecurityPolicy: {
+          contentSecurityPolicy: [
+            "default-src 'self'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "img-src 'self' data:",
+            `connect-src 'self' ${apis}`,
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+            "object-src 'none'",
+          ].join('; '),
+          override: true,
+        },
+        strictTransportSecurity: {
+          accessControlMaxAge: Duration.days(365),
+          includeSubdomains: true,
+          preload: true,
+          override: true,
+        },
+        contentTypeOptions: { override: true },
+        frameOptions: { frameOption: HeadersFrameOption.DENY, override: true },
+        referrerPolicy: { referrerPolicy: HeadersReferrerPolicy.NO_REFERRER, override: true },
+      },
+    });
   }
 
   /** https://<distribution>.cloudfront.net */

@@ -1,5 +1,13 @@
 import { Duration, Validations } from 'aws-cdk-lib';
-import { CorsHttpMethod, HttpApi, HttpMethod, HttpStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import {
+  type CfnStage,
+  CorsHttpMethod,
+  HttpApi,
+  HttpMethod,
+  HttpNoneAuthorizer,
+  HttpStage,
+  type IHttpRouteAuthorizer,
+} from 'aws-cdk-lib/aws-apigatewayv2';
 import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import type { IFunction } from 'aws-cdk-lib/aws-lambda';
 import { Construct } from 'constructs';
@@ -14,7 +22,12 @@ export interface PulseboardHttpApiProps {
   readonly metrics: MetricsStore;
   /** Browser origins allowed by CORS: the dashboard's, plus the stage's extras. */
   readonly allowedOrigins: readonly string[];
+  /** Every route uses it unless added as public. */
+  readonly authorizer: IHttpRouteAuthorizer;
 }
+
+/** Login attempts per second across the API: a brute force hits this before the per-user lockout. */
+const LOGIN_THROTTLE = { ThrottlingRateLimit: 10, ThrottlingBurstLimit: 20 } as const;
 
 /** The HTTP API: its stage, CORS and throttling, and the routes other capabilities add to it. */
 export class PulseboardHttpApi extends Construct {
@@ -31,15 +44,13 @@ export class PulseboardHttpApi extends Construct {
         allowOrigins: [...props.allowedOrigins],
         allowMethods: [CorsHttpMethod.GET, CorsHttpMethod.POST, CorsHttpMethod.PUT, CorsHttpMethod.DELETE],
         allowHeaders: ['content-type', 'authorization', 'idempotency-key'],
+        // The login form tells the user how long a lockout lasts.
+        exposeHeaders: ['retry-after'],
         maxAge: Duration.hours(1),
       },
+      defaultAuthorizer: props.authorizer,
     });
-    Validations.of(this.api).acknowledge({
-      id: 'AwsSolutions-APIG4',
-      reason:
-        'The walking skeleton has no users yet; the JWT authorizer on every route except login and health lands with issue #5.',
-    });
-    new HttpStage(this, 'DefaultStage', {
+    const stage = new HttpStage(this, 'DefaultStage', {
       httpApi: this.api,
       stageName: '$default',
       autoDeploy: true,
@@ -51,6 +62,7 @@ export class PulseboardHttpApi extends Construct {
         integrationError: '$context.integrationErrorMessage',
       }),
     });
+    (stage.node.defaultChild as CfnStage).routeSettings = { 'POST /auth/login': LOGIN_THROTTLE };
 
     const systemMetrics = new NodeFunction(this, 'SystemMetrics', {
       name: 'system-metrics',
@@ -69,9 +81,23 @@ export class PulseboardHttpApi extends Construct {
     return this.api.apiEndpoint;
   }
 
-  /** Routes one method and path to a function (payload format 2.0). */
-  addRoute(method: HttpMethod, path: string, fn: IFunction): void {
-    this.api.addRoutes({ path, methods: [method], integration: this.integrationFor(fn) });
+  /**
+   * Routes one method and path to a function (payload format 2.0), behind the authorizer unless
+   * `public` (login, health, the JWKS).
+   */
+  addRoute(method: HttpMethod, path: string, fn: IFunction, options: { public?: boolean } = {}): void {
+    const [route] = this.api.addRoutes({
+      path,
+      methods: [method],
+      integration: this.integrationFor(fn),
+      ...(options.public ? { authorizer: new HttpNoneAuthorizer() } : {}),
+    });
+    if (options.public && route) {
+      Validations.of(route).acknowledge({
+        id: 'AwsSolutions-APIG4',
+        reason: `${method} ${path} must answer without a token: it is how a client gets one, or checks health.`,
+      });
+    }
   }
 
   /** One integration per function, shared by all of its routes. */

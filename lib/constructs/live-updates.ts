@@ -1,5 +1,5 @@
 import { type CfnElement, Stack, Validations } from 'aws-cdk-lib';
-import { WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
+import { type IWebSocketRouteAuthorizer, WebSocketApi, WebSocketStage } from 'aws-cdk-lib/aws-apigatewayv2';
 import { WebSocketLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
 import { AttributeType, ProjectionType, type Table } from 'aws-cdk-lib/aws-dynamodb';
 import { Grant, type IGrantable } from 'aws-cdk-lib/aws-iam';
@@ -12,6 +12,8 @@ import { NodeFunction } from './node-function';
 
 export interface LiveUpdatesProps {
   readonly config: StageConfig;
+  /** Admits connections: `$connect` runs it; every later route runs on an admitted connection. */
+  readonly authorizer: IWebSocketRouteAuthorizer;
 }
 
 /**
@@ -64,7 +66,10 @@ export class LiveUpdates extends Construct {
     this.api = new WebSocketApi(this, 'Api', {
       description: 'Pulseboard live updates',
       routeSelectionExpression: '$request.body.action',
-      connectRouteOptions: { integration: new WebSocketLambdaIntegration('ConnectIntegration', connect) },
+      connectRouteOptions: {
+        integration: new WebSocketLambdaIntegration('ConnectIntegration', connect),
+        authorizer: props.authorizer,
+      },
       disconnectRouteOptions: {
         integration: new WebSocketLambdaIntegration('DisconnectIntegration', disconnect),
       },
@@ -98,7 +103,7 @@ export class LiveUpdates extends Construct {
       id: 'AwsSolutions-APIG4',
       reason:
         'WebSocket authorizers can only be attached to $connect (AWS limitation); $disconnect, $default and ' +
-        'message routes run on an already-admitted connection. The $connect authorizer arrives with issue #5.',
+        'message routes run on a connection the $connect authorizer admitted.',
     });
   }
 

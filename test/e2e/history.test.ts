@@ -5,6 +5,7 @@ import type { LocalRuntime } from '../../local/runtime';
 import { launchChromium } from '../support/browser';
 import { postJson, waitFor } from '../support/clients';
 import { startTestRuntime } from '../support/runtime';
+import { adminOf, openDashboardPage, signInThroughPage } from './dashboard-page';
 
 describe('dashboard history', () => {
   let runtime: LocalRuntime;
@@ -27,14 +28,17 @@ describe('dashboard history', () => {
       { name: 'cpu_usage', value: 10 + i, timestamp, labels: { host } },
       { name: 'memory_usage', value: 40 + i, timestamp, labels: { host } },
     ]);
+    // startTestRuntime signed the test helpers in as the admin, who may ingest.
     expect((await postJson(`${runtime.urls.HttpApiUrl}/api/metrics`, { metrics })).status).toBe(202);
-    const page = await browser.newPage();
+    const { page, problems } = await openDashboardPage(browser);
 
     await page.goto(runtime.urls.DashboardUrl);
+    await signInThroughPage(page, adminOf(runtime));
     const points = async () => Number(await page.getAttribute('[data-testid="chart-cpu"]', 'data-points'));
     await waitFor(async () => (await points()) >= 20, 'the history to be charted', 15_000);
 
     expect(await page.textContent('[data-testid="host"]')).toContain(host);
     expect(await points()).toBe(20);
+    expect(problems).toEqual([]);
   });
 });

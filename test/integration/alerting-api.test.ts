@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../local/runtime';
-import { postJson, requestJson } from '../support/clients';
+import { currentToken, postJson, requestJson } from '../support/clients';
 import { startTestRuntime } from '../support/runtime';
 
 const request = requestJson;
@@ -176,7 +176,17 @@ describe('alert rules and silences APIs through the local runtime', () => {
     // Asynchronous on purpose: this process also serves the API the CLI calls.
     const apply = (file: string, ...flags: string[]) =>
       new Promise<{ status: number; stdout: string; stderr: string }>((resolve) => {
-        const args = ['--import', 'tsx', 'scripts/apply-rules.ts', '--url', api, ...flags, file];
+        const args = [
+          '--import',
+          'tsx',
+          'scripts/apply-rules.ts',
+          '--url',
+          api,
+          '--token',
+          currentToken() ?? '',
+          ...flags,
+          file,
+        ];
         execFile(process.execPath, args, (error, stdout, stderr) =>
           resolve({ status: error ? Number(error.code ?? 1) : 0, stdout, stderr }),
         );

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../local/runtime';
-import { postJson } from '../support/clients';
+import { authedFetch, postJson } from '../support/clients';
 import { startTestRuntime } from '../support/runtime';
 
 describe('ingestion through the local runtime', () => {
@@ -9,7 +9,9 @@ describe('ingestion through the local runtime', () => {
   let api: string;
 
   const snapshot = async (host: string) =>
-    (await (await fetch(`${api}/api/dashboard/system-metrics?host=${host}`)).json()) as { timestamp: string };
+    (await (await authedFetch(`${api}/api/dashboard/system-metrics?host=${host}`)).json()) as {
+      timestamp: string;
+    };
 
   beforeAll(async () => {
     runtime = await startTestRuntime();
@@ -30,7 +32,7 @@ describe('ingestion through the local runtime', () => {
       to: 'now+5m',
       step: '3600000',
     });
-    const response = await fetch(`${api}/api/metrics/query?${params}`);
+    const response = await authedFetch(`${api}/api/metrics/query?${params}`);
     const body = (await response.json()) as { series: { points: [number, number][] }[] };
     expect(response.status, JSON.stringify(body)).toBe(200);
     return body.series.flatMap((s) => s.points).reduce((sum, [, count]) => sum + count, 0);
@@ -61,7 +63,7 @@ describe('ingestion through the local runtime', () => {
         '',
       ].join('\n');
 
-      const response = await fetch(`${api}/api/metrics`, {
+      const response = await authedFetch(`${api}/api/metrics`, {
         method: 'POST',
         headers: { 'content-type': 'text/plain; version=0.0.4' },
         body: text,
@@ -180,7 +182,7 @@ describe('ingestion through the local runtime', () => {
         'UNSUPPORTED_MEDIA_TYPE',
       ],
     ])('answers %s with a 4xx JSON error', async (_case, contentType, body, status, code) => {
-      const response = await fetch(`${api}/api/metrics`, {
+      const response = await authedFetch(`${api}/api/metrics`, {
         method: 'POST',
         headers: { 'content-type': contentType },
         body,

@@ -9,7 +9,7 @@ import { DynamoDBDocumentClient, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { loadStackAssembly } from '../../local/assembly';
 import type { LocalRuntime } from '../../local/runtime';
-import { postJson, RecordingSocket, waitFor } from '../support/clients';
+import { authedFetch, postJson, RecordingSocket, waitFor } from '../support/clients';
 import { startTestRuntime } from '../support/runtime';
 
 const LOCAL_CREDENTIALS = { accessKeyId: 'local', secretAccessKey: 'local' };
@@ -80,7 +80,7 @@ describe('walking skeleton through the local runtime', () => {
       ],
     });
 
-    const response = await fetch(`${api}/api/dashboard/system-metrics?host=${host}`);
+    const response = await authedFetch(`${api}/api/dashboard/system-metrics?host=${host}`);
 
     expect(response.status).toBe(200);
     expect(await response.json()).toEqual({
@@ -247,7 +247,7 @@ describe('walking skeleton through the local runtime', () => {
         { name: '', value: 1 },
       ],
     });
-    const response = await fetch(`${api}/api/dashboard/system-metrics?host=${host}`);
+    const response = await authedFetch(`${api}/api/dashboard/system-metrics?host=${host}`);
 
     expect(answer.status).toBe(400);
     expect(answer.body.error.rejected.map((r: { index: number }) => r.index)).toEqual([0, 1]);

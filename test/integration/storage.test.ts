@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { exactQuantile } from '../../functions/shared/domain/query';
 import type { LocalRuntime } from '../../local/runtime';
-import { postJson } from '../support/clients';
+import { authedFetch, postJson } from '../support/clients';
 import { startTestRuntime } from '../support/runtime';
 
 const MIN = 60_000;
@@ -45,7 +45,7 @@ describe('storage: segments, compaction, rollups and queries through the local r
 
   /** GET through the HTTP API. */
   async function get(path: string): Promise<{ status: number; body: Record<string, unknown> }> {
-    const response = await fetch(`${api}${path}`);
+    const response = await authedFetch(`${api}${path}`);
     return { status: response.status, body: (await response.json()) as Record<string, unknown> };
   }
 

@@ -1,5 +1,28 @@
 import { once } from 'node:events';
 import WebSocket from 'ws';
+import type { LocalRuntime } from '../../local/runtime';
+
+let authorization: string | undefined;
+
+/** Makes every helper in this file send this token (integration tests sign in once per file). */
+export function useToken(token: string | undefined): void {
+  authorization = token === undefined ? undefined : `Bearer ${token}`;
+}
+
+/** The token in use, for tools that take it as a flag. */
+export function currentToken(): string | undefined {
+  return authorization?.slice('Bearer '.length);
+}
+
+/** The Authorization header of the token in use, if any. */
+export function authHeaders(): Record<string, string> {
+  return authorization ? { authorization } : {};
+}
+
+/** `fetch` with the token in use. */
+export function authedFetch(url: string, init: RequestInit = {}): Promise<Response> {
+  return fetch(url, { ...init, headers: { ...authHeaders(), ...(init.headers as Record<string, string>) } });
+}
 
 /** A WebSocket client that records every message it receives, for tests. */
 export class RecordingSocket {
@@ -11,8 +34,9 @@ export class RecordingSocket {
     socket.on('message', (data) => this.messages.push(JSON.parse(String(data))));
   }
 
-  static async open(url: string): Promise<RecordingSocket> {
-    const socket = new WebSocket(url);
+  /** Opens a socket, sending the token in use as an Authorization header unless `headers` say otherwise. */
+  static async open(url: string, headers: Record<string, string> = authHeaders()): Promise<RecordingSocket> {
+    const socket = new WebSocket(url, { headers });
     const client = new RecordingSocket(socket);
     await once(socket, 'open');
     return client;
@@ -57,7 +81,7 @@ export async function waitFor(
 export async function postJson(url: string, body: unknown, headers: Record<string, string> = {}) {
   const response = await fetch(url, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', ...headers },
+    headers: { 'content-type': 'application/json', ...authHeaders(), ...headers },
     body: typeof body === 'string' ? body : JSON.stringify(body),
   });
   const text = await response.text();
@@ -68,9 +92,24 @@ export async function postJson(url: string, body: unknown, headers: Record<strin
 export async function requestJson(url: string, method: string, body?: unknown) {
   const response = await fetch(url, {
     method,
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...authHeaders() },
     body: body === undefined ? undefined : JSON.stringify(body),
   });
   const text = await response.text();
   return { status: response.status, body: text ? JSON.parse(text) : undefined };
+}
+
+/** Signs in as the runtime's admin (or the given user) and returns the access token. */
+export async function signIn(
+  runtime: Pick<LocalRuntime, 'urls' | 'admin'>,
+  credentials: { username: string; password: string } | undefined = runtime.admin,
+): Promise<string> {
+  if (!credentials) throw new Error('The runtime has no admin: is authentication in the stack?');
+  const response = await fetch(`${runtime.urls.HttpApiUrl}/auth/login`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ username: credentials.username, password: credentials.password }),
+  });
+  if (response.status !== 200) throw new Error(`Sign-in failed: ${response.status} ${await response.text()}`);
+  return ((await response.json()) as { access_token: string }).access_token;
 }

@@ -1,6 +1,7 @@
 /**
- * The one module that owns the WebSocket: it connects, subscribes on every (re)connect,
- * parses frames, and reconnects with capped exponential backoff and full jitter.
+ * The one module that owns the WebSocket: it connects (offering the subprotocols it is given,
+ * which carry the access token), subscribes on every (re)connect, parses frames, and reconnects
+ * with capped exponential backoff and full jitter.
  * It touches no DOM; the socket constructor, timers and randomness are injected.
  */
 import {
@@ -31,7 +32,7 @@ export interface SocketLike {
   addEventListener(type: 'close', listener: (event: { readonly code: number }) => void): void;
 }
 
-export type SocketConstructor = new (url: string) => SocketLike;
+export type SocketConstructor = new (url: string, protocols?: string[]) => SocketLike;
 
 /** Timer functions, injectable so tests drive time by hand. */
 export interface Scheduler {
@@ -60,6 +61,11 @@ export function backoffDelay(failure: number, random: () => number, policy: Back
 
 export interface ConnectionOptions {
   readonly url: string;
+  /**
+   * Subprotocols offered on every handshake, e.g. `['pulseboard', token]`: the token travels in
+   * `Sec-WebSocket-Protocol`, never in the URL (and so never in access logs).
+   */
+  readonly protocols?: readonly string[];
   /** Channels to subscribe to on every (re)connect. */
   readonly channels: readonly string[];
   readonly WebSocket: SocketConstructor;
@@ -75,6 +81,12 @@ export interface ConnectionOptions {
   readonly keepAliveMs?: number;
   onMessage(message: ServerMessage): void;
   onStatus(status: ConnectionStatus): void;
+  /**
+   * A socket failed before it opened. Browsers report a refused handshake (401/403 from the
+   * authorizer) exactly like a network failure, so this is the cue to check the credentials; the
+   * retry is already scheduled when it is called, and `close()` cancels it.
+   */
+  onOpenFailed?(): void;
   /** Frames that are not valid messages; `unknown-type` frames are ignored silently and not reported. */
   onRejected?(rejection: Extract<ParseResult, { ok: false }>): void;
 }
@@ -122,19 +134,23 @@ export function createConnection(options: ConnectionOptions): Connection {
     publish({ state: 'connecting', failures: status.failures, retryInMs: null });
     let current: SocketLike;
     try {
-      current = new options.WebSocket(options.url);
+      current = options.protocols
+        ? new options.WebSocket(options.url, [...options.protocols])
+        : new options.WebSocket(options.url);
     } catch {
-      fail(null);
+      fail(null, false);
       return;
     }
+    let opened = false;
     socket = current;
     connectTimer = scheduler.setTimeout(() => {
       connectTimer = null;
-      if (socket === current) fail(current);
+      if (socket === current) fail(current, true);
     }, connectTimeoutMs);
 
     current.addEventListener('open', () => {
       if (socket !== current) return;
+      opened = true;
       connectTimer = clearTimer(connectTimer);
       publish({ state: 'open', failures: status.failures, retryInMs: null });
       current.send(encodeSubscribe(options.channels));
@@ -158,7 +174,7 @@ export function createConnection(options: ConnectionOptions): Connection {
     // Browsers fire 'error' then 'close'; some implementations (Node's undici on a refused
     // connection) fire only 'error'. Either one ends this socket; the identity check drops the second.
     const onEnd = () => {
-      if (socket === current) fail(current);
+      if (socket === current) fail(current, !opened);
     };
     current.addEventListener('error', onEnd);
     current.addEventListener('close', onEnd);
@@ -173,7 +189,8 @@ export function createConnection(options: ConnectionOptions): Connection {
     }, keepAliveMs);
   }
 
-  function fail(failed: SocketLike | null) {
+  /** Ends the current socket and schedules the next attempt. */
+  function fail(failed: SocketLike | null, beforeOpen: boolean) {
     connectTimer = clearTimer(connectTimer);
     keepAliveTimer = clearTimer(keepAliveTimer);
     socket = null;
@@ -189,6 +206,7 @@ export function createConnection(options: ConnectionOptions): Connection {
     const retryInMs = backoffDelay(failures - 1, random, backoff);
     publish({ state: 'closed', failures, retryInMs });
     retryTimer = scheduler.setTimeout(connect, retryInMs);
+    if (beforeOpen) options.onOpenFailed?.();
   }
 
   return {

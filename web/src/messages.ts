@@ -103,12 +103,12 @@ export function parseServerMessage(data: unknown): ParseResult {
   return message ? { ok: true, message } : { ok: false, reason: 'invalid-payload', type };
 }
 
-/** Serialises the subscribe request sent on every (re)connect. */
 /** The keepalive frame: the server answers `{"type":"pong"}`, which the client ignores. */
 export function encodePing(): string {
   return JSON.stringify({ action: 'ping' });
 }
 
+/** Serialises the subscribe request sent on every (re)connect. */
 export function encodeSubscribe(channels: readonly string[]): string {
   const message: SubscribeMessage = { action: 'subscribe', channels };
   return JSON.stringify(message);
@@ -146,4 +146,63 @@ export function parseConfig(value: unknown): ConfigResult {
     ok: true,
     config: { httpApiUrl: http.href.replace(/\/+$/, ''), webSocketUrl: ws.href },
   };
+}
+
+/**
+ * The subprotocol offered next to the access token (`new WebSocket(url, ['pulseboard', token])`);
+ * the server echoes it, never the token.
+ */
+export const WEBSOCKET_SUBPROTOCOL = 'pulseboard';
+
+/** `POST /auth/login`'s answer. */
+export interface LoginAnswer {
+  readonly access_token: string;
+  readonly token_type: 'Bearer';
+  /** Seconds the token stays valid from when it was issued. */
+  readonly expires_in: number;
+}
+
+/** Returns the answer if `value` is a usable bearer token with a positive lifetime, else null. */
+export function parseLoginAnswer(value: unknown): LoginAnswer | null {
+  if (!isRecord(value)) return null;
+  const { access_token, token_type, expires_in } = value;
+  if (!isNonEmptyString(access_token) || token_type !== 'Bearer') return null;
+  if (!isFiniteNumber(expires_in) || expires_in <= 0) return null;
+  return { access_token, token_type, expires_in };
+}
+
+export const ROLES = ['viewer', 'editor', 'admin'] as const;
+export type Role = (typeof ROLES)[number];
+
+/** The signed-in person, as `GET /auth/me` describes them. */
+export interface SignedInUser {
+  readonly username: string;
+  readonly role: Role;
+}
+
+/** Returns the user if `value` is `/auth/me`'s answer for a person (`kind: "user"`), else null. */
+export function parseSignedInUser(value: unknown): SignedInUser | null {
+  if (!isRecord(value) || value.kind !== 'user') return null;
+  const { username, role } = value;
+  if (!isNonEmptyString(username)) return null;
+  if (typeof role !== 'string' || !(ROLES as readonly string[]).includes(role)) return null;
+  return { username, role: role as Role };
+}
+
+/** The API's error envelope: `{"error":{"code","message",…}}`. */
+export interface ApiError {
+  readonly code: string;
+  readonly message: string;
+  /** Present on `TOO_MANY_ATTEMPTS`. */
+  readonly retryAfterSeconds?: number;
+}
+
+/** Returns the error if `value` is the API's error envelope, else null. */
+export function parseApiError(value: unknown): ApiError | null {
+  if (!isRecord(value) || !isRecord(value.error)) return null;
+  const { code, message, retryAfterSeconds } = value.error;
+  if (typeof code !== 'string' || typeof message !== 'string') return null;
+  return isFiniteNumber(retryAfterSeconds) && retryAfterSeconds >= 0
+    ? { code, message, retryAfterSeconds }
+    : { code, message };
 }

@@ -1,10 +1,14 @@
 /**
- * DOM output: two uPlot charts fed with `setData`, the status badge, host and latest values.
+ * DOM output: which page shows (sign-in or dashboard), the signed-in user, two uPlot charts fed
+ * with `setData`, the status badge, host and latest values.
  * The static skeleton lives in index.html; this module only finds its elements and updates them.
+ * The sign-in form's content is login-form.ts's.
  */
 import uPlot from 'uplot';
 import type { ConnectionState } from './connection';
-import type { Freshness, MetricsState, SeriesColumns, Status } from './state';
+import { required } from './dom';
+import type { SignedInUser } from './messages';
+import { emptyState, type Freshness, type MetricsState, type SeriesColumns, type Status } from './state';
 
 export interface ViewModel {
   readonly metrics: MetricsState;
@@ -17,8 +21,21 @@ export interface ViewModel {
   readonly now: number;
 }
 
+/** `login`: the sign-in form alone; `dashboard`: the charts, the status badge and the account. */
+export type Page = 'login' | 'dashboard';
+
+/** Who is signed in: known, still being asked (`unknown`), or nobody (null). */
+export type Account = SignedInUser | 'unknown' | null;
+
 export interface View {
+  /** Shows one page and hides the other; the one place that switches pages. */
+  showPage(page: Page): void;
+  showAccount(account: Account): void;
+  /** Calls `handler` when the user presses Sign out. */
+  onSignOut(handler: () => void): void;
   update(model: ViewModel): void;
+  /** Empties the charts, values and problems, so the next person signing in sees none of them. */
+  reset(): void;
   /** Replaces the dashboard with an error state; used when it cannot start (bad config). */
   fail(message: string): void;
 }
@@ -26,12 +43,6 @@ export interface View {
 const CHART_HEIGHT = 220;
 const AXIS_COLOR = '#8b95a5';
 const GRID_COLOR = 'rgba(255, 255, 255, 0.07)';
-
-function required<T extends Element>(root: ParentNode, testId: string): T {
-  const element = root.querySelector<T>(`[data-testid="${testId}"]`);
-  if (!element) throw new Error(`index.html lacks [data-testid="${testId}"]`);
-  return element;
-}
 
 function percent(value: number | null | undefined): string {
   return value == null ? '–' : `${value.toFixed(1)} %`;
@@ -95,6 +106,11 @@ class Chart {
 export function createView(root: Document): View {
   const body = root.body;
   const status = required<HTMLElement>(root, 'status');
+  const hosts = required<HTMLElement>(root, 'hosts');
+  const account = required<HTMLElement>(root, 'account');
+  const accountUser = required<HTMLElement>(root, 'account-user');
+  const signOut = required<HTMLButtonElement>(root, 'sign-out');
+  const login = required<HTMLElement>(root, 'login');
   const host = required<HTMLElement>(root, 'host');
   const otherHosts = required<HTMLElement>(root, 'other-hosts');
   const banner = required<HTMLElement>(root, 'error');
@@ -117,7 +133,24 @@ export function createView(root: Document): View {
     banner.hidden = message === null;
   }
 
-  return {
+  const view: View = {
+    showPage(page) {
+      body.dataset.page = page;
+      const onDashboard = page === 'dashboard';
+      dashboard.hidden = !onDashboard;
+      hosts.hidden = !onDashboard;
+      status.hidden = !onDashboard;
+      account.hidden = !onDashboard;
+      login.hidden = onDashboard;
+      if (!onDashboard) showProblem(null);
+    },
+    showAccount(who) {
+      accountUser.textContent =
+        who === null ? '' : who === 'unknown' ? 'Signed in' : `${who.username} (${who.role})`;
+    },
+    onSignOut(handler) {
+      signOut.addEventListener('click', handler);
+    },
     update({ metrics, connection, status: current, freshness, problem, now }) {
       body.dataset.connection = connection;
       showStatus(current.kind, current.label);
@@ -140,13 +173,26 @@ export function createView(root: Document): View {
       cpu.setData(times, cpuValues);
       memory.setData(times, memoryValues);
     },
+    reset() {
+      view.update({
+        metrics: emptyState(),
+        connection: 'connecting',
+        status: { kind: 'connecting', label: 'Connecting…' },
+        freshness: 'empty',
+        problem: null,
+        now: 0,
+      });
+    },
     fail(message) {
       body.dataset.connection = 'closed';
       showStatus('error', 'Error');
+      status.hidden = false;
       showProblem(message);
       dashboard.hidden = true;
+      login.hidden = true;
     },
   };
+  return view;
 }
 
 function describeAge(timestamp: string, lastSeenAt: number | null, now: number): string {
