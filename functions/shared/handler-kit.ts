@@ -3,7 +3,8 @@ import middy, { type MiddlewareObj } from '@middy/core';
 import type { APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2, Context } from 'aws-lambda';
 import { principalOf } from './auth-context';
 import { allows, ROUTE_ACCESS } from './domain/auth/roles';
-import { ForbiddenError, UnauthorizedError } from './errors';
+import { MAX_REQUEST_BODY_BYTES } from './domain/ingest/limits';
+import { ForbiddenError, PulseboardError, UnauthorizedError } from './errors';
 import { errorResponse, isServerError } from './http';
 import { logger } from './logger';
 
@@ -58,16 +59,41 @@ export function requireAccess(): HttpMiddleware {
   };
 }
 
+/** The largest body a route takes unless it says otherwise (ingest takes more). */
+export const DEFAULT_MAX_BODY_BYTES = 64 * 1024;
+const ROUTE_BODY_LIMITS: Readonly<Record<string, number>> = {
+  'POST /api/metrics': MAX_REQUEST_BODY_BYTES,
+  'POST /v1/metrics': MAX_REQUEST_BODY_BYTES,
+};
+
+/** Refuses an oversized body with 413 before anything parses it. */
+export function limitBody(): HttpMiddleware {
+  return {
+    before: async (request) => {
+      const { body, isBase64Encoded, routeKey } = request.event;
+      if (!body) return;
+      const bytes = isBase64Encoded ? Math.floor((body.length * 3) / 4) : Buffer.byteLength(body);
+      const limit = Object.hasOwn(ROUTE_BODY_LIMITS, routeKey)
+        ? (ROUTE_BODY_LIMITS[routeKey] as number)
+        : DEFAULT_MAX_BODY_BYTES;
+      if (bytes > limit) {
+        throw new PulseboardError('PAYLOAD_TOO_LARGE', `${routeKey} takes bodies of at most ${limit} bytes`);
+      }
+    },
+  };
+}
+
 /**
  * Wraps an HTTP API route: request-scoped structured logging, every thrown error answered with
- * the JSON error envelope, the route's access rule, and any route-specific middlewares (e.g.
- * idempotency) inside those.
+ * the JSON error envelope, the route's access rule and body limit, and any route-specific
+ * middlewares (e.g. idempotency) inside those.
  */
 export function httpRoute(route: HttpRoute, ...middlewares: HttpMiddleware[]) {
   let handler = middy<APIGatewayProxyEventV2, APIGatewayProxyStructuredResultV2>()
     .use(injectLambdaContext(logger, { resetKeys: true }))
     .use(errorEnvelope())
-    .use(requireAccess());
+    .use(requireAccess())
+    .use(limitBody());
   for (const middleware of middlewares) handler = handler.use(middleware);
   return handler.handler(route);
 }

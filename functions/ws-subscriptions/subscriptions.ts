@@ -3,6 +3,7 @@ import { type Channel, InvalidChannelError, parseChannel } from '../shared/domai
 import { type Envelope, envelope } from '../shared/domain/messages';
 import { type Issue, PulseboardError, ValidationError } from '../shared/errors';
 import type { ConnectionRegistry } from '../shared/ports';
+import { parseWith } from '../shared/validation';
 
 export const MAX_CHANNELS_PER_REQUEST = 20;
 /**
@@ -51,16 +52,10 @@ export function parseSubscriptionRequest(body: string | undefined): Subscription
       'Messages must be JSON, e.g. {"action":"subscribe","channels":["system_metrics"]}',
     );
   }
-  const result = requestSchema.safeParse(json);
-  if (!result.success) {
-    throw new ValidationError(
-      'Invalid subscription request',
-      result.error.issues.map((issue) => ({ path: issue.path.join('.'), message: issue.message })),
-    );
-  }
+  const request = parseWith(requestSchema, json, 'subscription request');
   const parsed: Channel[] = [];
   const issues: Issue[] = [];
-  result.data.channels.forEach((text, index) => {
+  request.channels.forEach((text, index) => {
     try {
       parsed.push(parseChannel(text));
     } catch (error) {
@@ -70,7 +65,7 @@ export function parseSubscriptionRequest(body: string | undefined): Subscription
   });
   if (issues.length === 1) throw new ValidationError(issues[0]?.message ?? '', issues);
   if (issues.length > 1) throw new ValidationError(issues.map((issue) => issue.message).join('; '), issues);
-  return { action: result.data.action, channels: result.data.channels, parsed };
+  return { action: request.action, channels: request.channels, parsed };
 }
 
 /** Applies a subscription request and answers with the acknowledgement to send back. */

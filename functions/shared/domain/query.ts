@@ -145,8 +145,12 @@ export function parseDuration(input: string, what: string): number {
   if (!m) throw new ValidationError(`${what}: "${input}" is not a duration like 30s, 5m, 1h, 7d or seconds`);
   const n = Number(m[1]);
   const ms = m[2] === 'ms' ? n : n * (UNIT_MS[m[2] ?? 's'] as number);
-  if (!(ms > 0)) throw new ValidationError(`${what} must be positive`);
-  return Math.round(ms);
+  const rounded = Math.round(ms);
+  // A 400-digit number is Infinity, and 0.0001 s rounds to 0: neither is a usable step.
+  if (!Number.isFinite(rounded) || rounded <= 0) {
+    throw new ValidationError(`${what} must be a positive, finite duration of at least 1 ms`);
+  }
+  return rounded;
 }
 
 /** Epoch milliseconds, ISO 8601, `now`, or `now-1h` / `now+5m`. */

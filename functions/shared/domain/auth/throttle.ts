@@ -14,7 +14,8 @@ export const USER_POLICY: ThrottlePolicy = {
   freeFailures: 5,
   baseLockMs: 1_000,
   maxLockMs: 15 * 60_000,
-  windowMs: 15 * 60_000,
+  // Longer than the longest lock: waiting a lock out never earns fresh free guesses (at most ~100 a day).
+  windowMs: 24 * 60 * 60_000,
 };
 
 /** A source address may try more names than one user may try passwords (NAT, offices). */

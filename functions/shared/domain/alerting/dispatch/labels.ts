@@ -1,5 +1,6 @@
 import { ValidationError } from '../../../errors';
 import { type LabelMatcher, matches, parseChannel } from '../../channels';
+import { describe, preview } from '../../ingest/inspect';
 import { LABEL_KEY_PATTERN } from '../../ingest/limits';
 
 /**
@@ -61,7 +62,9 @@ export function matcherFromParts(
   path: string,
 ): LabelMatcher {
   if (typeof name !== 'string' || !LABEL_KEY_PATTERN.test(name)) {
-    const message = `label name ${JSON.stringify(name)} must match [a-zA-Z_][a-zA-Z0-9_]*`;
+    // Never JSON.stringify untrusted input here: a value nested 20 000 deep overflows the stack.
+    const shown = typeof name === 'string' ? preview(name) : describe(name);
+    const message = `label name ${shown} must match [a-zA-Z_][a-zA-Z0-9_]*`;
     throw new ValidationError(`${path}: ${message}`, [{ path: `${path}.name`, message }]);
   }
   if (typeof value !== 'string') {

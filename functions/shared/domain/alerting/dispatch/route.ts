@@ -1,4 +1,5 @@
 import { type Issue, ValidationError } from '../../../errors';
+import { describe, preview } from '../../ingest/inspect';
 import {
   formatMatchers,
   type LabelMatcher,
@@ -185,7 +186,7 @@ function parseRoute(
     if (ms === undefined) {
       issues.push({
         path: `${path}.${name}`,
-        message: `${JSON.stringify(value)} is not a duration like 30s, 5m, 1h30m`,
+        message: `${typeof value === 'string' ? preview(value) : describe(value)} is not a duration like 30s, 5m, 1h30m`,
       });
       return fallback;
     }
