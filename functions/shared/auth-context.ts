@@ -1,4 +1,4 @@
-import { API_KEY_SCOPES, isRole, type Principal } from './domain/auth/roles';
+import { API_KEY_SCOPES, type ApiKeyScope, isRole, type Principal } from './domain/auth/roles';
 
 /**
  * The caller as the authorizer described it. HTTP APIs pass a Lambda authorizer's context as
@@ -13,7 +13,7 @@ export function principalOf(requestContext: unknown): Principal | undefined {
     return { kind: 'user', subject: context.subject, role: context.role };
   }
   if (context.kind === 'api_key' && (API_KEY_SCOPES as readonly unknown[]).includes(context.scope)) {
-    return { kind: 'api_key', subject: context.subject, scope: 'ingest' };
+    return { kind: 'api_key', subject: context.subject, scope: context.scope as ApiKeyScope };
   }
   return undefined;
 }

@@ -51,7 +51,7 @@ export function requireAccess(): HttpMiddleware {
       if (!allows(principal, access)) {
         throw new ForbiddenError(
           principal.kind === 'api_key'
-            ? `API keys may only send metrics; ${routeKey} needs a signed-in ${access}`
+            ? `This API key's scope (${principal.scope}) does not cover ${routeKey}, which needs ${access}`
             : `${routeKey} needs the ${access} role; you are ${principal.role}`,
         );
       }

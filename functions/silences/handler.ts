@@ -10,15 +10,26 @@ import { createSilence, expire, getSilence, listSilences } from './silences-api'
 const env = readEnv([ENV.alertingTable]);
 const store = new DynamoSilenceStore(documentClient(), env.ALERTING_TABLE);
 
-/** /api/silences (GET list, POST create) and /api/silences/{id} (GET, DELETE = expire). */
+/**
+ * /api/silences (GET list, POST create) and /api/silences/{id} (GET, DELETE = expire); and the
+ * same silences in Alertmanager's API v2 shapes: /api/v2/silences (GET: a bare array; POST:
+ * `{silenceID}`, with `id` to update) and /api/v2/silence/{id} (GET, DELETE: an empty 200).
+ */
 export const handler = httpRoute(async (event) => {
   const id = event.pathParameters?.id;
   const method = event.requestContext.http.method;
+  const v2 = event.rawPath.startsWith('/api/v2/');
   if (id === undefined) {
-    if (method === 'POST')
-      return json(201, await createSilence(parseJsonBody(event), store, Date.now, randomUUID));
-    return json(200, { silences: await listSilences(store, Date.now, event.queryStringParameters?.state) });
+    if (method === 'POST') {
+      const silence = await createSilence(parseJsonBody(event), store, Date.now, randomUUID);
+      return v2 ? json(200, { silenceID: silence.id }) : json(201, silence);
+    }
+    const silences = await listSilences(store, Date.now, event.queryStringParameters?.state);
+    return json(200, v2 ? silences : { silences });
   }
-  if (method === 'DELETE') return json(200, await expire(id, store, Date.now));
+  if (method === 'DELETE') {
+    const expired = await expire(id, store, Date.now);
+    return v2 ? { statusCode: 200 } : json(200, expired);
+  }
   return json(200, await getSilence(id, store, Date.now));
 });

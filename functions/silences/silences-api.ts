@@ -59,6 +59,14 @@ export async function createSilence(
     string,
     unknown
   >;
+  // Alertmanager's API updates a silence by posting it with its id: the id must exist.
+  if (input.id !== undefined) {
+    if (typeof input.id !== 'string' || !(await store.get(input.id))) {
+      throw new NotFoundError(`No silence ${typeof input.id === 'string' ? input.id : ''} to update`);
+    }
+    const { id } = input;
+    newId = () => id;
+  }
   const matchers = Array.isArray(input.matchers)
     ? input.matchers.map(
         (m) => (typeof m === 'object' && m !== null ? { isEqual: true, ...m } : m) as unknown,

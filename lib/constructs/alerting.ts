@@ -104,6 +104,24 @@ export class Alerting extends Construct {
     api.addRoute(HttpMethod.POST, '/api/silences', silences);
     api.addRoute(HttpMethod.GET, '/api/silences/{id}', silences);
     api.addRoute(HttpMethod.DELETE, '/api/silences/{id}', silences);
+    // The same silences in Alertmanager's API v2 shapes (amtool, Grafana).
+    api.addRoute(HttpMethod.GET, '/api/v2/silences', silences);
+    api.addRoute(HttpMethod.POST, '/api/v2/silences', silences);
+    api.addRoute(HttpMethod.GET, '/api/v2/silence/{id}', silences);
+    api.addRoute(HttpMethod.DELETE, '/api/v2/silence/{id}', silences);
+
+    // Alertmanager's API v2 for alert senders (Prometheus): alerts join the same pipeline.
+    const alertmanager = fn(
+      'AlertmanagerApi',
+      'alertmanager-api',
+      'Alertmanager API v2: alerts, status, probes',
+    );
+    this.grantEvaluation(alertmanager);
+    alertmanager.addEnvironment(ENV.defaultRouting, this.routingJson);
+    api.addRoute(HttpMethod.POST, '/api/v2/alerts', alertmanager);
+    api.addRoute(HttpMethod.GET, '/api/v2/status', alertmanager);
+    api.addRoute(HttpMethod.GET, '/-/healthy', alertmanager, { public: true });
+    api.addRoute(HttpMethod.GET, '/-/ready', alertmanager, { public: true });
 
     // ---- evaluation on a schedule --------------------------------------------------------------
     const evaluator = fn(

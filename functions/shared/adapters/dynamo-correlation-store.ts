@@ -12,17 +12,20 @@ import type { Effect } from '../domain/alerting/dispatch/dispatcher';
 import type { GroupState } from '../domain/alerting/dispatch/group';
 import { type Incident, incidentFacts } from '../domain/alerting/dispatch/incident';
 import { timeOrderedId } from '../domain/alerting/ids';
+import type { PostedAlert } from '../domain/alerting/postable';
 import type {
   AlertRecord,
   AlertsView,
   GroupStore,
   IncidentFilter,
   IncidentStore,
+  PostedAlertStore,
   RoutingConfig,
   RoutingStore,
   StoredGroup,
 } from '../domain/alerting/stores';
 import { readPartition } from './dynamo-alerting-store';
+import { batchGetAll } from './dynamo-batch';
 import { clearOutbox, putIfUnchanged } from './dynamo-versioned';
 
 /**
@@ -254,3 +257,44 @@ export class DynamoRoutingStore implements RoutingStore {
     );
   }
 }
+
+const POSTED_PK = 'POSTED';
+/** A posted alert is remembered a day past its end, so a late re-send is still recognised. */
+const POSTED_RETENTION_SECONDS = DAY_SECONDS;
+
+/** Alerts posted to the Alertmanager API: pk = POSTED, sk = fingerprint. */
+export class DynamoPostedAlertStore implements PostedAlertStore {
+  constructor(
+    private readonly client: DynamoDBDocumentClient,
+    private readonly tableName: string,
+  ) {}
+
+  async getMany(fingerprints: readonly string[]): Promise<Map<string, PostedAlert>> {
+    const items = await batchGetAll(
+      this.client,
+      this.tableName,
+      fingerprints.map((sk) => ({ pk: POSTED_PK, sk })),
+    );
+    return new Map(items.map((item) => [item.sk as string, postedOf(item)]));
+  }
+
+  async list(): Promise<PostedAlert[]> {
+    return (await readPartition(this.client, this.tableName, POSTED_PK)).map(postedOf);
+  }
+
+  async put(alert: PostedAlert): Promise<void> {
+    await this.client.send(
+      new PutCommand({
+        TableName: this.tableName,
+        Item: {
+          pk: POSTED_PK,
+          sk: alert.fingerprint,
+          alert: JSON.stringify(alert),
+          expiresAt: Math.ceil(alert.endsAt / 1000) + POSTED_RETENTION_SECONDS,
+        },
+      }),
+    );
+  }
+}
+
+const postedOf = (item: Record<string, unknown>) => JSON.parse(item.alert as string) as PostedAlert;

@@ -14,23 +14,25 @@ import { httpRoute } from '../../../functions/shared/handler-kit';
 import { json } from '../../../functions/shared/http';
 import { logger } from '../../../functions/shared/logger';
 
-type Caller = 'viewer' | 'editor' | 'admin' | 'api_key' | 'nobody';
+type Caller = 'viewer' | 'editor' | 'admin' | 'api_key' | 'alerts_key' | 'nobody';
 
 const CALLERS: Record<Caller, Principal | undefined> = {
   viewer: { kind: 'user', subject: 'vera', role: 'viewer' },
   editor: { kind: 'user', subject: 'ed', role: 'editor' },
   admin: { kind: 'user', subject: 'ada', role: 'admin' },
   api_key: { kind: 'api_key', subject: '0123456789ab', scope: 'ingest' },
+  alerts_key: { kind: 'api_key', subject: 'ba9876543210', scope: 'alerts' },
   nobody: undefined,
 };
 
 /** Who each access level lets in, written out by hand rather than computed from `allows`. */
 const ALLOWED: Record<Access, readonly Caller[]> = {
-  public: ['viewer', 'editor', 'admin', 'api_key', 'nobody'],
+  public: ['viewer', 'editor', 'admin', 'api_key', 'alerts_key', 'nobody'],
   viewer: ['viewer', 'editor', 'admin'],
   editor: ['editor', 'admin'],
   admin: ['admin'],
   ingest: ['editor', 'admin', 'api_key'],
+  alerts: ['editor', 'admin', 'alerts_key'],
 };
 
 const CASES = Object.entries(ROUTE_ACCESS).flatMap(([routeKey, access]) =>

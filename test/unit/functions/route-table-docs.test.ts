@@ -5,6 +5,7 @@ import { ROUTE_ACCESS } from '../../../functions/shared/domain/auth/roles';
 const LABELS = {
   public: 'public',
   ingest: 'ingest key or editor',
+  alerts: 'alerts key or editor',
   viewer: 'viewer',
   editor: 'editor',
   admin: 'admin',

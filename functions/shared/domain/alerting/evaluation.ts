@@ -147,6 +147,8 @@ export interface AlertTransition {
   readonly startsAt: string;
   /** ISO 8601, on resolutions only. */
   readonly endsAt?: string;
+  /** Where the alert came from (alerts posted to the Alertmanager API carry Prometheus's link). */
+  readonly generatorURL?: string;
 }
 
 export interface EvaluationResult {

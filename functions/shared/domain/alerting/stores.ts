@@ -5,6 +5,7 @@ import type { Labels } from './dispatch/labels';
 import type { RouteConfig } from './dispatch/route';
 import type { Silence } from './dispatch/silence';
 import type { AlertTransition, SeriesAlertState } from './evaluation';
+import type { PostedAlert } from './postable';
 
 /** A rule as stored: its definition exactly as the client sent it (re-parsed on every use). */
 export interface StoredRule {
@@ -138,4 +139,12 @@ export interface Notifier {
 /** Arranges for `wake(groupId)` to run at or after `at` (epoch ms). */
 export interface WakeScheduler {
   schedule(groupId: string, at: number): Promise<void>;
+}
+
+/** Alerts posted to the Alertmanager API, by fingerprint: what was last said of each. */
+export interface PostedAlertStore {
+  getMany(fingerprints: readonly string[]): Promise<Map<string, PostedAlert>>;
+  /** Every posted alert still remembered (resolved ones for a day). */
+  list(): Promise<PostedAlert[]>;
+  put(alert: PostedAlert): Promise<void>;
 }

@@ -7,8 +7,8 @@
 export const ROLES = ['viewer', 'editor', 'admin'] as const;
 export type Role = (typeof ROLES)[number];
 
-/** API keys carry a scope, never a role: today the only scope is sending metrics. */
-export const API_KEY_SCOPES = ['ingest'] as const;
+/** API keys carry a scope, never a role: sending metrics (agents) or sending alerts (Prometheus). */
+export const API_KEY_SCOPES = ['ingest', 'alerts'] as const;
 export type ApiKeyScope = (typeof API_KEY_SCOPES)[number];
 
 /** Who is calling, as the authorizer passes it to the integration (`requestContext.authorizer.lambda`). */
@@ -16,8 +16,11 @@ export type Principal =
   | { readonly kind: 'user'; readonly subject: string; readonly role: Role }
   | { readonly kind: 'api_key'; readonly subject: string; readonly scope: ApiKeyScope };
 
-/** What a route needs: nothing (`public`), a role or better, or `ingest` (an ingest key or an editor). */
-export type Access = 'public' | 'ingest' | Role;
+/**
+ * What a route needs: nothing (`public`), a role or better, or a key scope (`ingest`, `alerts`:
+ * a key with that scope, or an editor).
+ */
+export type Access = 'public' | ApiKeyScope | Role;
 
 const RANK: Readonly<Record<Role, number>> = { viewer: 0, editor: 1, admin: 2 };
 
@@ -55,6 +58,15 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'POST /api/alerts/test-trigger': 'editor',
 
   'GET /api/users': 'admin',
+  'POST /api/v2/alerts': 'alerts',
+  'GET /api/v2/status': 'viewer',
+  'GET /api/v2/silences': 'viewer',
+  'POST /api/v2/silences': 'editor',
+  'GET /api/v2/silence/{id}': 'viewer',
+  'DELETE /api/v2/silence/{id}': 'editor',
+  'GET /-/healthy': 'public',
+  'GET /-/ready': 'public',
+
   'POST /api/users': 'admin',
   'PUT /api/users/{username}': 'admin',
   'DELETE /api/users/{username}': 'admin',
@@ -73,8 +85,11 @@ export const WEBSOCKET_ACCESS: Access = 'viewer';
 export function allows(principal: Principal | undefined, access: Access): boolean {
   if (access === 'public') return true;
   if (!principal) return false;
-  if (principal.kind === 'api_key') return access === 'ingest' && principal.scope === 'ingest';
-  if (access === 'ingest') return RANK[principal.role] >= RANK.editor;
+  if (principal.kind === 'api_key') {
+    // Only a scope grants a key anything, and only its own (never a role, whatever it claims).
+    return (API_KEY_SCOPES as readonly string[]).includes(access) && access === principal.scope;
+  }
+  if (access === 'ingest' || access === 'alerts') return RANK[principal.role] >= RANK.editor;
   return RANK[principal.role] >= RANK[access];
 }
 

@@ -1,0 +1,62 @@
+import { evaluationFromEnv } from '../shared/adapters/alerting-wiring';
+import { documentClient } from '../shared/adapters/clients';
+import { DynamoPostedAlertStore, DynamoRoutingStore } from '../shared/adapters/dynamo-correlation-store';
+import { receivePostedAlerts } from '../shared/alerting/posted-alerts';
+import { RoutingSource } from '../shared/alerting/routing';
+import { parsePostableAlerts } from '../shared/domain/alerting/postable';
+import { readEnv } from '../shared/env';
+import { ENV } from '../shared/env-names';
+import { httpRoute } from '../shared/handler-kit';
+import { json, parseJsonBody } from '../shared/http';
+
+const env = readEnv([ENV.alertingTable, ENV.defaultRouting]);
+const client = documentClient();
+const evaluation = evaluationFromEnv(client);
+const posted = new DynamoPostedAlertStore(client, env.ALERTING_TABLE);
+const routing = new RoutingSource(
+  new DynamoRoutingStore(client, env.ALERTING_TABLE),
+  JSON.parse(env.DEFAULT_ALERT_ROUTING),
+);
+const startedAt = new Date().toISOString();
+
+const text = (body: string) => ({
+  statusCode: 200,
+  headers: { 'content-type': 'text/plain; charset=utf-8' },
+  body,
+});
+
+/**
+ * Alertmanager's API v2, so Prometheus and amtool can talk to Pulseboard: `POST /api/v2/alerts`
+ * (alerts join the same pipeline as Pulseboard's rules), `GET /api/v2/status`, and the
+ * `/-/healthy` and `/-/ready` probes. Silences v2 live with the silences function.
+ */
+export const handler = httpRoute(async (event) => {
+  switch (event.routeKey) {
+    case 'POST /api/v2/alerts': {
+      const alerts = parsePostableAlerts(parseJsonBody(event), Date.now());
+      await receivePostedAlerts(alerts, { posted, events: evaluation.events, clock: Date.now });
+      return { statusCode: 200 };
+    }
+    case 'GET /api/v2/status': {
+      const { config } = await routing.current();
+      return json(200, {
+        cluster: { status: 'disabled', peers: [] },
+        versionInfo: {
+          version: 'pulseboard',
+          revision: '',
+          branch: '',
+          buildUser: '',
+          buildDate: '',
+          goVersion: '',
+        },
+        // YAML is a superset of JSON: the routing in force is valid alertmanager.yml text.
+        config: { original: JSON.stringify(config, null, 2) },
+        uptime: startedAt,
+      });
+    }
+    case 'GET /-/ready':
+      return text('OK');
+    default:
+      return text('OK');
+  }
+});
