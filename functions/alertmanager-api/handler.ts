@@ -1,6 +1,11 @@
 import { evaluationFromEnv } from '../shared/adapters/alerting-wiring';
 import { documentClient } from '../shared/adapters/clients';
-import { DynamoPostedAlertStore, DynamoRoutingStore } from '../shared/adapters/dynamo-correlation-store';
+import { DynamoSilenceStore } from '../shared/adapters/dynamo-alerting-store';
+import {
+  DynamoAlertsView,
+  DynamoPostedAlertStore,
+  DynamoRoutingStore,
+} from '../shared/adapters/dynamo-correlation-store';
 import { receivePostedAlerts } from '../shared/alerting/posted-alerts';
 import { RoutingSource } from '../shared/alerting/routing';
 import { parsePostableAlerts } from '../shared/domain/alerting/postable';
@@ -8,6 +13,7 @@ import { readEnv } from '../shared/env';
 import { ENV } from '../shared/env-names';
 import { httpRoute } from '../shared/handler-kit';
 import { json, parseJsonBody } from '../shared/http';
+import { listAlertGroupsV2, listAlertsV2 } from './am-alerts';
 
 const env = readEnv([ENV.alertingTable, ENV.defaultRouting]);
 const client = documentClient();
@@ -18,6 +24,12 @@ const routing = new RoutingSource(
   JSON.parse(env.DEFAULT_ALERT_ROUTING),
 );
 const startedAt = new Date().toISOString();
+const queryDeps = {
+  alerts: new DynamoAlertsView(client, env.ALERTING_TABLE),
+  silences: new DynamoSilenceStore(client, env.ALERTING_TABLE),
+  routing,
+  clock: Date.now,
+};
 
 const text = (body: string) => ({
   statusCode: 200,
@@ -27,7 +39,8 @@ const text = (body: string) => ({
 
 /**
  * Alertmanager's API v2, so Prometheus and amtool can talk to Pulseboard: `POST /api/v2/alerts`
- * (alerts join the same pipeline as Pulseboard's rules), `GET /api/v2/status`, and the
+ * (alerts join the same pipeline as Pulseboard's rules), `GET /api/v2/alerts` and
+ * `/api/v2/alerts/groups` (every firing alert, whatever sent it), `GET /api/v2/status`, and the
  * `/-/healthy` and `/-/ready` probes. Silences v2 live with the silences function.
  */
 export const handler = httpRoute(async (event) => {
@@ -37,6 +50,10 @@ export const handler = httpRoute(async (event) => {
       await receivePostedAlerts(alerts, { posted, events: evaluation.events, clock: Date.now });
       return { statusCode: 200 };
     }
+    case 'GET /api/v2/alerts':
+      return json(200, await listAlertsV2(event.rawQueryString, queryDeps));
+    case 'GET /api/v2/alerts/groups':
+      return json(200, await listAlertGroupsV2(event.rawQueryString, queryDeps));
     case 'GET /api/v2/status': {
       const { config } = await routing.current();
       return json(200, {

@@ -119,6 +119,8 @@ export class Alerting extends Construct {
     this.grantEvaluation(alertmanager);
     alertmanager.addEnvironment(ENV.defaultRouting, this.routingJson);
     api.addRoute(HttpMethod.POST, '/api/v2/alerts', alertmanager);
+    api.addRoute(HttpMethod.GET, '/api/v2/alerts', alertmanager);
+    api.addRoute(HttpMethod.GET, '/api/v2/alerts/groups', alertmanager);
     api.addRoute(HttpMethod.GET, '/api/v2/status', alertmanager);
     api.addRoute(HttpMethod.GET, '/-/healthy', alertmanager, { public: true });
     api.addRoute(HttpMethod.GET, '/-/ready', alertmanager, { public: true });

@@ -85,6 +85,49 @@ describe("Alertmanager's API v2 through the local runtime", () => {
     expect(joined).toHaveLength(1);
   });
 
+  it('lists posted alerts in GET /api/v2/alerts, suppressed once a silence matches them', async () => {
+    const labels = { alertname: 'PrometheusDiskFull', job: `disk-${randomUUID().slice(0, 8)}` };
+    const fp = fingerprint(labels);
+    const auth = { authorization: `Bearer ${alertsKey}` };
+    await call(`${api}/api/v2/alerts`, 'POST', auth, [{ labels, annotations: { summary: 'disk 95%' } }]);
+    const filter = `filter=${encodeURIComponent(`job="${labels.job}"`)}`;
+    const listed = async (query = '') =>
+      (await requestJson(`${api}/api/v2/alerts?${filter}${query}`, 'GET')).body as {
+        fingerprint: string;
+        annotations: Record<string, string>;
+        receivers: { name: string }[];
+        status: { state: string; silencedBy: string[] };
+      }[];
+    await waitFor(async () => (await listed()).length === 1, 'the alert in the list');
+    expect((await listed())[0]).toMatchObject({
+      fingerprint: fp,
+      annotations: { summary: 'disk 95%' },
+      receivers: [{ name: 'oncall' }],
+      status: { state: 'active', silencedBy: [] },
+    });
+
+    const silence = await requestJson(`${api}/api/v2/silences`, 'POST', {
+      matchers: [{ name: 'job', value: labels.job, isRegex: false, isEqual: true }],
+      startsAt: new Date().toISOString(),
+      endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+      createdBy: 'amtool',
+      comment: 'disk swap',
+    });
+    expect((await listed())[0]?.status).toEqual({
+      state: 'suppressed',
+      silencedBy: [silence.body.silenceID],
+      inhibitedBy: [],
+    });
+    expect(await listed('&silenced=false')).toEqual([]);
+    const groups = (await requestJson(`${api}/api/v2/alerts/groups?${filter}`, 'GET')).body;
+    expect(groups).toEqual([
+      expect.objectContaining({
+        labels: { alertname: 'PrometheusDiskFull', job: labels.job },
+        receiver: { name: 'oncall' },
+      }),
+    ]);
+  });
+
   it('lets an alerts key post alerts and nothing else, and refuses malformed alerts with a 400', async () => {
     const auth = { authorization: `Bearer ${alertsKey}` };
     expect((await call(`${api}/api/v2/status`, 'GET', auth)).status).toBe(403);

@@ -216,12 +216,10 @@ export class DynamoAlertsView implements AlertsView {
 
   async list(): Promise<AlertRecord[]> {
     const items = await readPartition(this.client, this.tableName, ALERTS_PK);
-    return items.map((item) => ({
-      fingerprint: item.fingerprint as string,
-      labels: item.labels as Record<string, string>,
-      status: item.status as AlertRecord['status'],
-      at: item.at as number,
-    }));
+    return items.map((item) => {
+      const { pk: _pk, sk: _sk, expiresAt: _ttl, ...record } = item;
+      return record as unknown as AlertRecord;
+    });
   }
 }
 

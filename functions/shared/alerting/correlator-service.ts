@@ -11,6 +11,7 @@ import type { Incident } from '../domain/alerting/dispatch/incident';
 import { isInhibitionSource } from '../domain/alerting/dispatch/inhibit';
 import { createMuter } from '../domain/alerting/dispatch/mute';
 import type {
+  AlertRecord,
   AlertsView,
   GroupStore,
   IncidentStore,
@@ -187,12 +188,8 @@ export class CorrelatorService {
         await this.deps.incidents.put(effect.change.incident, revision);
         return this.deps.broadcast(INCIDENTS_CHANNEL, envelope('incident', incidentMessage(effect.change)));
       case 'alert_status': {
-        const record = {
-          fingerprint: effect.fingerprint,
-          labels: effect.labels,
-          status: effect.status,
-          at: this.deps.clock(),
-        };
+        const { kind: _kind, ...alert } = effect;
+        const record: AlertRecord = { ...alert, at: this.deps.clock() };
         await this.deps.alerts.put(record);
         return this.deps.broadcast(ALERTS_CHANNEL, envelope('alert', alertView(record)));
       }

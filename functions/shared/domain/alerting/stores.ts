@@ -109,6 +109,11 @@ export interface AlertRecord {
   readonly status: 'firing' | 'resolved';
   /** Epoch ms of the change. */
   readonly at: number;
+  readonly annotations?: Labels;
+  /** Epoch ms. */
+  readonly startsAt?: number;
+  readonly endsAt?: number;
+  readonly generatorURL?: string;
 }
 
 /** The alerts firing now (and recently resolved), across every group: inhibition and `GET /api/alerts` read it. */

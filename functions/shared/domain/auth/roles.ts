@@ -59,6 +59,8 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
 
   'GET /api/users': 'admin',
   'POST /api/v2/alerts': 'alerts',
+  'GET /api/v2/alerts': 'viewer',
+  'GET /api/v2/alerts/groups': 'viewer',
   'GET /api/v2/status': 'viewer',
   'GET /api/v2/silences': 'viewer',
   'POST /api/v2/silences': 'editor',

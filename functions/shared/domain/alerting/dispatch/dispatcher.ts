@@ -68,6 +68,11 @@ export type Effect =
       readonly fingerprint: string;
       readonly labels: Labels;
       readonly status: 'firing' | 'resolved';
+      /** What the firing-alerts view shows besides the labels (Alertmanager's GET /api/v2/alerts). */
+      readonly annotations: Labels;
+      readonly startsAt: number;
+      readonly endsAt?: number;
+      readonly generatorURL: string;
     }
   | {
       readonly kind: 'alert_dropped';
@@ -169,6 +174,10 @@ function onAlert(
       fingerprint: event.fingerprint,
       labels: event.labels,
       status: event.status,
+      annotations: event.annotations,
+      startsAt: event.startsAt,
+      ...(event.endsAt === undefined ? {} : { endsAt: event.endsAt }),
+      generatorURL: event.generatorURL,
     });
   }
   if (applied.flappingStarted && state.incident && state.incident.status !== 'resolved') {
