@@ -77,6 +77,7 @@ export class DynamoGroupStore implements GroupStore {
     return {
       state: unpack<GroupState>(Item.state),
       outbox: Item.outbox === undefined ? [] : unpack<Effect[]>(Item.outbox),
+      ...(typeof Item.outboxAt === 'number' ? { outboxAt: Item.outboxAt } : {}),
     };
   }
 
@@ -87,7 +88,7 @@ export class DynamoGroupStore implements GroupStore {
       groupId: state.groupId,
       revision: state.revision,
       state: pack(state),
-      ...(next.outbox.length > 0 ? { outbox: pack(next.outbox) } : {}),
+      ...(next.outbox.length > 0 ? { outbox: pack(next.outbox), outboxAt: next.outboxAt ?? Date.now() } : {}),
       ...(state.expiresAt === null ? {} : { expiresAt: Math.ceil(state.expiresAt / 1000) }),
     };
     return putIfUnchanged(this.client, this.tableName, item, 'revision', expectedRevision);

@@ -60,6 +60,14 @@ const EFFECT_ORDER: Readonly<Record<Effect['kind'], number>> = {
 
 /** Conditional-write retries on one group before the invocation fails (and its trigger retries). */
 const MAX_ATTEMPTS = 8;
+/**
+ * How long an outbox belongs to the invocation that wrote it. Within it, others leave the effects
+ * alone (so a duplicate wake or event never sends a notification twice); after it, they are taken
+ * for abandoned and performed by whoever comes next. Longer than an SNS publish plus a few writes.
+ */
+const OUTBOX_LEASE_MS = 10_000;
+const OUTBOX_WAIT_MS = 150;
+const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * The correlator's AWS-free orchestration around the pure dispatcher (domain/alerting/dispatch):
@@ -67,9 +75,10 @@ const MAX_ATTEMPTS = 8;
  * lost race with a fresh read: every input is idempotent), then perform the effects.
  *
  * Effects ride in the group item's outbox, written with the state and emptied once they are done.
- * Whoever next finds a non-empty outbox performs it first, so a crash between the write and the
- * effects delays them instead of losing them (a notification may then go out twice: at least
- * once, as Alertmanager). SNS MessageIds are recorded on the incident's timeline afterwards.
+ * The writer owns them for a lease ({@link OUTBOX_LEASE_MS}); whoever finds an outbox older than
+ * that performs it first, so a crash between the write and the effects delays them instead of
+ * losing them (a notification may then go out twice: at least once, as Alertmanager). SNS
+ * MessageIds are recorded on the incident's timeline afterwards.
  */
 export class CorrelatorService {
   constructor(private readonly deps: CorrelatorDeps) {}
@@ -136,12 +145,22 @@ export class CorrelatorService {
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const stored = await this.deps.groups.get(groupId);
       if (stored && stored.outbox.length > 0) {
-        await this.drain(stored, ctx);
+        const now = this.deps.clock();
+        if (now - (stored.outboxAt ?? 0) >= OUTBOX_LEASE_MS) {
+          // Its writer did not finish (a crash, a timeout): perform the effects now.
+          await this.drain(stored, ctx);
+          continue;
+        }
+        // The writer is still performing them. A duplicate event or wake changes nothing: done,
+        // without performing them a second time. Anything else waits for the writer to finish.
+        const probe = handle(stored.state, input, ctx);
+        if (!probe.changed) return probe;
+        await pause(OUTBOX_WAIT_MS);
         continue;
       }
       const result = handle(stored?.state, input, ctx);
       if (!result.changed || !result.state) return result;
-      const next: StoredGroup = { state: result.state, outbox: result.effects };
+      const next: StoredGroup = { state: result.state, outbox: result.effects, outboxAt: this.deps.clock() };
       if (!(await this.deps.groups.put(next, stored?.state.revision))) continue;
       if (next.outbox.length > 0) await this.drain(next, ctx);
       return result;

@@ -69,6 +69,8 @@ export interface AlertEventPublisher {
 export interface StoredGroup {
   readonly state: GroupState;
   readonly outbox: readonly Effect[];
+  /** When the outbox was written (epoch ms): its writer is presumed to be performing it for a while. */
+  readonly outboxAt?: number;
 }
 
 /** Aggregation groups by id, written conditionally on `state.revision`. */

@@ -81,15 +81,15 @@ describe('DynamoGroupStore', () => {
     const { state, effects } = groupWithAlert();
     ddb.on(PutCommand).resolves({});
     const store = new DynamoGroupStore(doc, TABLE);
-    await store.put({ state, outbox: effects }, undefined);
+    await store.put({ state, outbox: effects, outboxAt: 1_700_000_000_000 }, undefined);
     const written = lastPutItem();
     ddb.on(GetCommand).resolves({ Item: written });
 
     // Act
     const read = await store.get(state.groupId);
 
-    // Assess
-    expect(read).toEqual({ state, outbox: effects });
+    // Assess: the outbox comes back with when it was written (its writer's lease).
+    expect(read).toEqual({ state, outbox: effects, outboxAt: 1_700_000_000_000 });
     expect(written.state).toBeInstanceOf(Uint8Array);
     expect(written.groupId).toBe(state.groupId);
     expect(written.revision).toBe(state.revision);

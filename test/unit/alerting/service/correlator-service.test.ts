@@ -114,14 +114,36 @@ describe('CorrelatorService', () => {
     expect(notifier.sent[0]?.message.alerts).toHaveLength(2);
   });
 
-  it('loses no notification when SNS fails after the state was written: the next input performs the outbox', async () => {
-    const { service, notifier, groups } = setup();
+  it('loses no notification when SNS fails after the state was written: a later input performs the outbox', async () => {
+    const { service, notifier, groups, clock } = setup();
     notifier.failNext = 1;
     await expect(service.onAlertEvent(firing({ alertname: 'HighCPU' }))).rejects.toThrow(/unavailable/);
     const [stored] = [...groups.items.values()];
     expect(stored?.outbox.map((e) => e.kind)).toContain('notify');
-    // The event's retry is a duplicate for the dispatcher, but finds the outbox and performs it.
+    // Lambda retries the event after a backoff, past the writer's lease: the retry is a duplicate
+    // for the dispatcher, but finds the abandoned outbox and performs it.
+    clock.now = T0 + 60 * SECOND;
     await service.onAlertEvent(firing({ alertname: 'HighCPU' }));
+    expect(notifier.sent).toHaveLength(1);
+    expect([...groups.items.values()][0]?.outbox).toEqual([]);
+  });
+
+  it('never notifies twice when a duplicate wake arrives while the first is still performing the outbox', async () => {
+    const { service, notifier, scheduler, clock, groups } = setup({
+      route: { receiver: 'pager', group_by: ['alertname'], group_wait: '30s' },
+    });
+    await service.onAlertEvent(firing({ alertname: 'HighCPU' }));
+    clock.now = T0 + 30 * SECOND;
+    const [wake] = scheduler.due(clock.now);
+    // The first wake's publish is slow; SQS delivers the same wake again meanwhile.
+    let duplicate: Promise<void> | undefined;
+    const publish = notifier.publish.bind(notifier);
+    notifier.publish = async (notification) => {
+      duplicate ??= service.onWake(wake?.groupId as string);
+      await duplicate;
+      return publish(notification);
+    };
+    await service.onWake(wake?.groupId as string);
     expect(notifier.sent).toHaveLength(1);
     expect([...groups.items.values()][0]?.outbox).toEqual([]);
   });
