@@ -33,6 +33,14 @@ const ROUTING = {
     group_interval: '3s',
     repeat_interval: '1h',
   },
+  // Scoped to the inhibition scenario's alerts, so the other scenarios are untouched.
+  inhibit_rules: [
+    {
+      source_matchers: ['scenario="inhibit"', 'severity="critical"'],
+      target_matchers: ['scenario="inhibit"', 'severity="warning"'],
+      equal: ['cluster'],
+    },
+  ],
 };
 
 describe('Pulseboard against the real Alertmanager', () => {
@@ -191,5 +199,33 @@ describe('Pulseboard against the real Alertmanager', () => {
     const { real, ours } = await both([group], 2);
     expect(byGroup(ours)).toEqual(byGroup(real));
     expect(ours.at(-1)?.body.status).toBe('resolved');
+  });
+
+  it('opens a new episode when an alert fires again after its resolution', async () => {
+    const group = name('Refire');
+    const labels = { alertname: group, instance: 'a' };
+    const first = new Date(Date.now() - 10_000).toISOString();
+    await post([{ labels, startsAt: first }]);
+    await both([group], 1);
+    await post([{ labels, startsAt: first, endsAt: new Date(Date.now() - 500).toISOString() }]);
+    await both([group], 2);
+    await post([{ labels, startsAt: new Date().toISOString() }]);
+    const { real, ours } = await both([group], 3);
+    expect(byGroup(ours)).toEqual(byGroup(real));
+    expect(ours.map((n) => n.body.status)).toEqual(['firing', 'resolved', 'firing']);
+  });
+
+  it('inhibits a warning while a critical alert with the same cluster fires, and only that one', async () => {
+    const [down, slow] = [name('InhibitDown'), name('InhibitSlow')];
+    await post([{ labels: { alertname: down, scenario: 'inhibit', severity: 'critical', cluster: 'eu' } }]);
+    await both([down], 1);
+    await post([
+      { labels: { alertname: slow, scenario: 'inhibit', severity: 'warning', cluster: 'eu' } },
+      { labels: { alertname: slow, scenario: 'inhibit', severity: 'warning', cluster: 'us' } },
+    ]);
+    const { real, ours } = await both([down, slow], 2);
+    expect(byGroup(ours)).toEqual(byGroup(real));
+    const warned = ours.find((n) => n.body.groupLabels.alertname === slow);
+    expect(warned?.body.alerts.map((a) => a.labels.cluster)).toEqual(['us']);
   });
 });
