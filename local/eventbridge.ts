@@ -9,9 +9,9 @@
  * failure is a target function or queue that does not exist, which AWS does not retry, so those
  * events go straight to the dead-letter queue (when `sqsSend` is given) or are logged.
  */
+
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { AwsJsonError, startAwsJsonServer } from './aws-json-server';
 import { matchesEventPattern } from './event-pattern';
 import type { CfnTemplate, FunctionInvoker, Resolver } from './types';
 
@@ -197,16 +197,6 @@ function targetPayload(target: Target, event: Record<string, unknown>, rule: Rul
   return event;
 }
 
-class RequestError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
-
 function entrySize(e: PutEventsEntry): number {
   const bytes = (s: string | undefined) => (s ? Buffer.byteLength(s, 'utf8') : 0);
   return (
@@ -348,13 +338,13 @@ export async function startEventBridge(opts: StartEventBridgeOptions): Promise<L
 
   function putEvents(entries: PutEventsEntry[]): PutEventsResult {
     if (!Array.isArray(entries) || entries.length === 0 || entries.length > MAX_ENTRIES) {
-      throw new RequestError(
+      throw new AwsJsonError(
         'ValidationException',
         `1 validation error detected: Value at 'entries' failed to satisfy constraint: Member must have length between 1 and ${MAX_ENTRIES}`,
       );
     }
     if (entries.reduce((n, e) => n + entrySize(e), 0) > MAX_REQUEST_BYTES) {
-      throw new RequestError(
+      throw new AwsJsonError(
         'ValidationException',
         'Total size of the entries in the request is over the limit.',
       );
@@ -425,62 +415,26 @@ export async function startEventBridge(opts: StartEventBridgeOptions): Promise<L
     },
   };
 
-  const server = createServer((req, res) => {
-    void handle(req, res);
+  const server = await startAwsJsonServer({
+    targetPrefix: 'AWSEvents',
+    serviceName: 'EventBridge',
+    operations: {
+      PutEvents: (input) =>
+        putEvents(Array.isArray(input.Entries) ? (input.Entries as PutEventsEntry[]) : []),
+    },
+    maxRequestBytes: 4 * MAX_REQUEST_BYTES,
+    messageKey: 'message',
+    internalErrorType: 'InternalException',
   });
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const send = (status: number, body: unknown) => {
-      res.writeHead(status, {
-        'content-type': 'application/x-amz-json-1.1',
-        'x-amzn-requestid': randomUUID(),
-      });
-      res.end(JSON.stringify(body));
-    };
-    try {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of req) {
-        size += (chunk as Buffer).length;
-        if (size > 4 * MAX_REQUEST_BYTES)
-          throw new RequestError('ValidationException', 'Request is too large.', 413);
-        chunks.push(chunk as Buffer);
-      }
-      const target = String(req.headers['x-amz-target'] ?? '');
-      if (req.method !== 'POST' || target !== 'AWSEvents.PutEvents') {
-        throw new RequestError(
-          'UnknownOperationException',
-          `Operation ${target || '(none)'} is not supported locally`,
-        );
-      }
-      let body: { Entries?: PutEventsEntry[] };
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
-      } catch {
-        throw new RequestError('SerializationException', 'Request body is not valid JSON');
-      }
-      send(200, putEvents(body.Entries ?? []));
-    } catch (err) {
-      if (err instanceof RequestError) send(err.status, { __type: err.type, message: err.message });
-      else send(500, { __type: 'InternalException', message: (err as Error).message });
-    }
-  }
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
   if (opts.startSchedules ?? true) schedules.start();
 
   return {
-    endpoint: `http://127.0.0.1:${port}`,
+    endpoint: server.endpoint,
     putEvents,
     schedules,
     async stop() {
       schedules.stop();
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
+      await server.close();
     },
   };
 }

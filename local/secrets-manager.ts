@@ -21,9 +21,8 @@
  */
 import { randomInt, randomUUID } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
-import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import * as path from 'node:path';
+import { AwsJsonError, startAwsJsonServer } from './aws-json-server';
 import type { CfnTemplate, Resolver } from './types';
 
 /** Options of {@link startSecretsManager}. */
@@ -160,16 +159,6 @@ interface StoredSecrets {
 /** Unlabelled (deprecated) versions Secrets Manager keeps before dropping the oldest. */
 const MAX_DEPRECATED_VERSIONS = 100;
 
-class ServiceError extends Error {
-  constructor(
-    readonly type: string,
-    message: string,
-    readonly status = 400,
-  ) {
-    super(message);
-  }
-}
-
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
@@ -302,7 +291,7 @@ export async function startSecretsManager(opts: StartSecretsManagerOptions): Pro
 
   const find = (secretId: unknown): SecretState => {
     if (typeof secretId !== 'string' || secretId === '') {
-      throw new ServiceError('InvalidParameterException', 'You must provide a SecretId.');
+      throw new AwsJsonError('InvalidParameterException', 'You must provide a SecretId.');
     }
     const found = secrets.find(
       (s) =>
@@ -314,7 +303,7 @@ export async function startSecretsManager(opts: StartSecretsManagerOptions): Pro
           s.arn.startsWith(`${secretId}-`)),
     );
     if (!found)
-      throw new ServiceError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+      throw new AwsJsonError('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
     return found;
   };
 
@@ -326,13 +315,13 @@ export async function startSecretsManager(opts: StartSecretsManagerOptions): Pro
       if (versionId !== undefined) {
         version = secret.versions.find((v) => v.versionId === versionId);
         if (!version) {
-          throw new ServiceError(
+          throw new AwsJsonError(
             'ResourceNotFoundException',
             `Secrets Manager can't find the specified secret value for VersionId: ${String(versionId)}`,
           );
         }
         if (versionStage !== undefined && !version.stages.includes(String(versionStage))) {
-          throw new ServiceError(
+          throw new AwsJsonError(
             'InvalidRequestException',
             'You provided a VersionStage that is not associated to the provided VersionId.',
           );
@@ -341,7 +330,7 @@ export async function startSecretsManager(opts: StartSecretsManagerOptions): Pro
         const label = versionStage === undefined ? 'AWSCURRENT' : String(versionStage);
         version = secret.versions.find((v) => v.stages.includes(label));
         if (!version) {
-          throw new ServiceError(
+          throw new AwsJsonError(
             'ResourceNotFoundException',
             `Secrets Manager can't find the specified secret value for staging label: ${label}`,
           );
@@ -362,24 +351,24 @@ export async function startSecretsManager(opts: StartSecretsManagerOptions): Pro
       const secret = find(input.SecretId);
       const { SecretString: secretString, SecretBinary: secretBinary } = input;
       if ((secretString === undefined) === (secretBinary === undefined)) {
-        throw new ServiceError(
+        throw new AwsJsonError(
           'InvalidParameterException',
           'You must provide either SecretString or SecretBinary, but not both.',
         );
       }
       if (secretString !== undefined && typeof secretString !== 'string') {
-        throw new ServiceError('InvalidParameterException', 'SecretString must be a string.');
+        throw new AwsJsonError('InvalidParameterException', 'SecretString must be a string.');
       }
       if (secretBinary !== undefined && typeof secretBinary !== 'string') {
-        throw new ServiceError('InvalidParameterException', 'SecretBinary must be base64-encoded.');
+        throw new AwsJsonError('InvalidParameterException', 'SecretBinary must be base64-encoded.');
       }
       const labels = Array.isArray(input.VersionStages) ? input.VersionStages.map(String) : ['AWSCURRENT'];
       if (labels.length === 0 || labels.length > 20) {
-        throw new ServiceError('InvalidParameterException', 'VersionStages must have 1 to 20 labels.');
+        throw new AwsJsonError('InvalidParameterException', 'VersionStages must have 1 to 20 labels.');
       }
       const token = input.ClientRequestToken === undefined ? randomUUID() : String(input.ClientRequestToken);
       if (token.length < 32 || token.length > 64) {
-        throw new ServiceError(
+        throw new AwsJsonError(
           'InvalidParameterException',
           'ClientRequestToken must be between 32 and 64 characters long.',
         );
@@ -388,7 +377,7 @@ export async function startSecretsManager(opts: StartSecretsManagerOptions): Pro
       if (existing) {
         // A retried request is idempotent; the same token with another value is refused.
         if (existing.secretString !== secretString || existing.secretBinary !== secretBinary) {
-          throw new ServiceError(
+          throw new AwsJsonError(
             'ResourceExistsException',
             `A version with VersionId ${token} already exists with different values.`,
           );
@@ -436,11 +425,11 @@ export async function startSecretsManager(opts: StartSecretsManagerOptions): Pro
       const all = secret.versions.filter((v) => input.IncludeDeprecated === true || v.stages.length > 0);
       const max = input.MaxResults === undefined ? 100 : Number(input.MaxResults);
       if (!Number.isInteger(max) || max < 1 || max > 100) {
-        throw new ServiceError('InvalidParameterException', 'MaxResults must be from 1 to 100.');
+        throw new AwsJsonError('InvalidParameterException', 'MaxResults must be from 1 to 100.');
       }
       const start = input.NextToken === undefined ? 0 : Number(input.NextToken);
       if (!Number.isInteger(start) || start < 0 || start > all.length) {
-        throw new ServiceError('InvalidNextTokenException', 'The NextToken value is not valid.');
+        throw new AwsJsonError('InvalidNextTokenException', 'The NextToken value is not valid.');
       }
       const page = all.slice(start, start + max);
       return {
@@ -456,67 +445,20 @@ export async function startSecretsManager(opts: StartSecretsManagerOptions): Pro
     },
   };
 
-  const server = createServer((req, res) => {
-    void handle(req, res);
+  const server = await startAwsJsonServer({
+    targetPrefix: 'secretsmanager',
+    serviceName: 'Secrets Manager',
+    operations,
+    // SecretString and SecretBinary are at most 64 KB; the rest of a request is small.
+    maxRequestBytes: 1024 * 1024,
+    messageKey: 'Message',
+    internalErrorType: 'InternalServiceError',
+    host: opts.host,
+    log,
   });
-
-  async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const send = (status: number, body: unknown) => {
-      res.writeHead(status, {
-        'content-type': 'application/x-amz-json-1.1',
-        'x-amzn-requestid': randomUUID(),
-      });
-      res.end(JSON.stringify(body));
-    };
-    try {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      for await (const chunk of req) {
-        size += (chunk as Buffer).length;
-        // SecretString and SecretBinary are at most 64 KB; the rest of a request is small.
-        if (size > 1024 * 1024)
-          throw new ServiceError('InvalidRequestException', 'Request is too large.', 413);
-        chunks.push(chunk as Buffer);
-      }
-      const target = String(req.headers['x-amz-target'] ?? '');
-      const operation = target.startsWith('secretsmanager.')
-        ? operations[target.slice('secretsmanager.'.length)]
-        : undefined;
-      if (req.method !== 'POST' || !operation) {
-        throw new ServiceError(
-          'UnknownOperationException',
-          `Operation ${target || '(none)'} is not supported by the local Secrets Manager`,
-        );
-      }
-      let input: unknown;
-      try {
-        input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
-      } catch {
-        throw new ServiceError('SerializationException', 'Request body is not valid JSON');
-      }
-      if (!isRecord(input)) throw new ServiceError('SerializationException', 'Request body is not an object');
-      send(200, operation(input));
-    } catch (err) {
-      if (err instanceof ServiceError) send(err.status, { __type: err.type, Message: err.message });
-      else {
-        log(`Local Secrets Manager: ${(err as Error).message}`);
-        send(500, { __type: 'InternalServiceError', Message: (err as Error).message });
-      }
-    }
-  }
-
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(0, opts.host ?? '127.0.0.1', () => resolve());
-  });
-  const { port } = server.address() as AddressInfo;
-  const host = opts.host ?? '127.0.0.1';
   return {
-    endpoint: `http://${host.includes(':') ? `[${host}]` : host}:${port}`,
+    endpoint: server.endpoint,
     file,
-    async stop() {
-      server.closeAllConnections();
-      await new Promise<void>((resolve) => server.close(() => resolve()));
-    },
+    stop: () => server.close(),
   };
 }
