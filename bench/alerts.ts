@@ -19,14 +19,7 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import * as net from 'node:net';
-import { ListTopicsCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import {
-  CreateQueueCommand,
-  DeleteMessageBatchCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 import WebSocket from 'ws';
 import { fingerprint } from '../functions/shared/domain/alerting/fingerprint';
@@ -34,6 +27,7 @@ import { startDynamoDbLocal } from '../local/dynamodb-local';
 import { LOCAL_REGION, startLocalRuntime } from '../local/runtime';
 import { synthesize } from '../local/synth';
 import { authHeaders, requestJson as request, signIn, useToken } from '../test/support/clients';
+import { subscribeToNotifications } from '../test/support/notifications';
 import { percentile, record } from './record';
 
 const ALERTS = Number(process.env.BENCH_ALERTS ?? 100);
@@ -189,34 +183,8 @@ try {
   useToken(await signIn(runtime));
 
   // ---- observers: a queue subscribed to the notifications topic, and one WebSocket client ------
-  const messaging = {
-    endpoint: runtime.engines.sns,
-    region: LOCAL_REGION,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  };
-  const sqs = new SQSClient(messaging);
-  const sns = new SNSClient(messaging);
-  cleanUps.push(() => {
-    sqs.destroy();
-    sns.destroy();
-  });
-  const { QueueUrl: queueUrl = '' } = await sqs.send(
-    new CreateQueueCommand({ QueueName: `bench-alerts-${randomUUID().slice(0, 8)}` }),
-  );
-  const { Attributes } = await sqs.send(
-    new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
-  );
-  const { Topics = [] } = await sns.send(new ListTopicsCommand({}));
-  const topicArn = Topics.map((t) => t.TopicArn ?? '').find((arn) => arn.includes('Notifications'));
-  if (!topicArn) throw new Error('No notifications topic in the local runtime');
-  await sns.send(
-    new SubscribeCommand({
-      TopicArn: topicArn,
-      Protocol: 'sqs',
-      Endpoint: Attributes?.QueueArn,
-      Attributes: { RawMessageDelivery: 'false' },
-    }),
-  );
+  const { sqs, queueUrl } = await subscribeToNotifications(runtime.engines.sns, { name: 'bench-alerts' });
+  cleanUps.push(() => sqs.destroy());
   /** Notifications by host: the envelope's Timestamp and when the queue handed it over. */
   const notifications = new Map<string, { published: number; received: number; status: string }>();
   const stopReceiving = new AbortController();

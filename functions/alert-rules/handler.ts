@@ -1,4 +1,4 @@
-import { evaluationFromEnv } from '../shared/adapters/alerting-wiring';
+import { defaultRoutingFromEnv, evaluationFromEnv } from '../shared/adapters/alerting-wiring';
 import { documentClient } from '../shared/adapters/clients';
 import { DynamoRuleStore } from '../shared/adapters/dynamo-alerting-store';
 import { DynamoRoutingStore } from '../shared/adapters/dynamo-correlation-store';
@@ -10,11 +10,11 @@ import { json, parseJsonBody } from '../shared/http';
 import { logger } from '../shared/logger';
 import { createRule, deleteRule, getRouting, getRule, putRouting, putRule } from './rules-api';
 
-const env = readEnv([ENV.alertingTable, ENV.defaultRouting]);
+const env = readEnv([ENV.alertingTable]);
 const client = documentClient();
 const store = new DynamoRuleStore(client, env.ALERTING_TABLE);
 const routing = new DynamoRoutingStore(client, env.ALERTING_TABLE);
-const stageRouting = JSON.parse(env.DEFAULT_ALERT_ROUTING);
+const stageRouting = defaultRoutingFromEnv();
 const evaluation = evaluationFromEnv(client);
 
 /**

@@ -1,13 +1,8 @@
-import { evaluationFromEnv } from '../shared/adapters/alerting-wiring';
+import { evaluationFromEnv, routingFromEnv } from '../shared/adapters/alerting-wiring';
 import { documentClient } from '../shared/adapters/clients';
 import { DynamoSilenceStore } from '../shared/adapters/dynamo-alerting-store';
-import {
-  DynamoAlertsView,
-  DynamoPostedAlertStore,
-  DynamoRoutingStore,
-} from '../shared/adapters/dynamo-correlation-store';
+import { DynamoAlertsView, DynamoPostedAlertStore } from '../shared/adapters/dynamo-correlation-store';
 import { receivePostedAlerts } from '../shared/alerting/posted-alerts';
-import { RoutingSource } from '../shared/alerting/routing';
 import { parsePostableAlerts } from '../shared/domain/alerting/postable';
 import { readEnv } from '../shared/env';
 import { ENV } from '../shared/env-names';
@@ -15,14 +10,11 @@ import { httpRoute } from '../shared/handler-kit';
 import { json, parseJsonBody } from '../shared/http';
 import { listAlertGroupsV2, listAlertsV2 } from './am-alerts';
 
-const env = readEnv([ENV.alertingTable, ENV.defaultRouting]);
+const env = readEnv([ENV.alertingTable]);
 const client = documentClient();
 const evaluation = evaluationFromEnv(client);
 const posted = new DynamoPostedAlertStore(client, env.ALERTING_TABLE);
-const routing = new RoutingSource(
-  new DynamoRoutingStore(client, env.ALERTING_TABLE),
-  JSON.parse(env.DEFAULT_ALERT_ROUTING),
-);
+const routing = routingFromEnv(client);
 const startedAt = new Date().toISOString();
 const queryDeps = {
   alerts: new DynamoAlertsView(client, env.ALERTING_TABLE),

@@ -1,20 +1,16 @@
-import { evaluationFromEnv } from '../shared/adapters/alerting-wiring';
+import { evaluationFromEnv, routingFromEnv } from '../shared/adapters/alerting-wiring';
 import { documentClient } from '../shared/adapters/clients';
-import { DynamoAlertsView, DynamoRoutingStore } from '../shared/adapters/dynamo-correlation-store';
-import { RoutingSource } from '../shared/alerting/routing';
+import { DynamoAlertsView } from '../shared/adapters/dynamo-correlation-store';
 import { readEnv } from '../shared/env';
 import { ENV } from '../shared/env-names';
 import { httpRoute } from '../shared/handler-kit';
 import { bodyText, json, parseJsonBody } from '../shared/http';
 import { listAlerts, triggerTestAlert } from './alerts-api';
 
-const env = readEnv([ENV.alertingTable, ENV.defaultRouting]);
+const env = readEnv([ENV.alertingTable]);
 const client = documentClient();
 const evaluation = evaluationFromEnv(client);
-const routing = new RoutingSource(
-  new DynamoRoutingStore(client, env.ALERTING_TABLE),
-  JSON.parse(env.DEFAULT_ALERT_ROUTING),
-);
+const routing = routingFromEnv(client);
 const view = new DynamoAlertsView(client, env.ALERTING_TABLE);
 
 /** GET /api/alerts and POST /api/alerts/test-trigger. */

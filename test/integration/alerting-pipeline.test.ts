@@ -1,15 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import { ListTopicsCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import {
-  CreateQueueCommand,
-  DeleteMessageCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../local/runtime';
 import { postJson, RecordingSocket, requestJson, waitFor } from '../support/clients';
+import { subscribeToNotifications } from '../support/notifications';
 import { startTestRuntime } from '../support/runtime';
 
 /** One SNS notification as a subscribed queue receives it (the SNS envelope, not raw). */
@@ -91,26 +85,7 @@ describe('the alerting pipeline through the local runtime', () => {
   beforeAll(async () => {
     runtime = await startTestRuntime({ notificationConsole: false });
     api = runtime.urls.HttpApiUrl;
-    const config = {
-      endpoint: runtime.engines.sns,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    };
-    sqs = new SQSClient(config);
-    const sns = new SNSClient(config);
-    const { QueueUrl } = await sqs.send(
-      new CreateQueueCommand({ QueueName: `receiver-${randomUUID().slice(0, 8)}` }),
-    );
-    queueUrl = QueueUrl as string;
-    const { Attributes } = await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
-    );
-    const { Topics = [] } = await sns.send(new ListTopicsCommand({}));
-    const topicArn = Topics.map((t) => t.TopicArn ?? '').find((arn) => arn.includes('Notifications'));
-    await sns.send(
-      new SubscribeCommand({ TopicArn: topicArn, Protocol: 'sqs', Endpoint: Attributes?.QueueArn }),
-    );
-    sns.destroy();
+    ({ sqs, queueUrl } = await subscribeToNotifications(runtime.engines.sns, { name: 'receiver' }));
     // Every alert its own group, notified at once: the waits are the dispatcher's unit tests' business.
     const routing = await request(`${api}/api/alert-routing`, 'PUT', {
       route: {

@@ -1,12 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { ListTopicsCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import {
-  CreateQueueCommand,
-  DeleteMessageCommand,
-  GetQueueAttributesCommand,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
+import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { LocalRuntime } from '../../local/runtime';
 import {
@@ -16,6 +9,7 @@ import {
   startAlertmanager,
 } from '../support/alertmanager';
 import { postJson, requestJson, waitFor } from '../support/clients';
+import { subscribeToNotifications } from '../support/notifications';
 import { startTestRuntime } from '../support/runtime';
 
 /**
@@ -113,30 +107,10 @@ describe('Pulseboard against the real Alertmanager', () => {
     api = runtime.urls.HttpApiUrl;
     alertsKey = (await postJson(`${api}/api/api-keys`, { name: 'differential', scope: 'alerts' })).body.key;
     expect((await requestJson(`${api}/api/alert-routing`, 'PUT', ROUTING)).status).toBe(200);
-    const config = {
-      endpoint: runtime.engines.sns,
-      region: 'us-east-1',
-      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    };
-    sqs = new SQSClient(config);
-    const sns = new SNSClient(config);
-    const { QueueUrl } = await sqs.send(
-      new CreateQueueCommand({ QueueName: `differential-${randomUUID().slice(0, 8)}` }),
-    );
-    queueUrl = QueueUrl as string;
-    const { Attributes } = await sqs.send(
-      new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
-    );
-    const { Topics = [] } = await sns.send(new ListTopicsCommand({}));
-    await sns.send(
-      new SubscribeCommand({
-        TopicArn: Topics.map((t) => t.TopicArn ?? '').find((arn) => arn.includes('Notifications')),
-        Protocol: 'sqs',
-        Endpoint: Attributes?.QueueArn,
-        Attributes: { RawMessageDelivery: 'true' },
-      }),
-    );
-    sns.destroy();
+    ({ sqs, queueUrl } = await subscribeToNotifications(runtime.engines.sns, {
+      name: 'differential',
+      raw: true,
+    }));
     // Warm several correlator environments first: alerts of one POST reach the correlator as
     // separate events, and a cold start slower than group_wait would split a group's first
     // notification (docs/alertmanager-compat.md); the comparison is about semantics, not cold starts.

@@ -52,7 +52,6 @@ export function correlatorFromEnv(client: DynamoDBDocumentClient): CorrelatorSer
     ENV.connectionsTable,
     ENV.websocketCallbackUrl,
     ENV.dashboardUrl,
-    ENV.defaultRouting,
   ]);
   const table = env.ALERTING_TABLE;
   const registry = new DynamoConnectionRegistry(client, env.CONNECTIONS_TABLE);
@@ -62,10 +61,7 @@ export function correlatorFromEnv(client: DynamoDBDocumentClient): CorrelatorSer
     incidents: new DynamoIncidentStore(client, table),
     alerts: new DynamoAlertsView(client, table),
     silences: new DynamoSilenceStore(client, table),
-    routing: new RoutingSource(
-      new DynamoRoutingStore(client, table),
-      defaultRouting(env.DEFAULT_ALERT_ROUTING),
-    ),
+    routing: routingFromEnv(client),
     notifier: new SnsNotifier(new SNSClient({}), env.NOTIFICATION_TOPIC_ARN),
     scheduler: new SqsWakeScheduler(new SQSClient({}), env.WAKE_QUEUE_URL),
     broadcast: async (channel, message) => {
@@ -88,10 +84,18 @@ export function correlatorFromEnv(client: DynamoDBDocumentClient): CorrelatorSer
   });
 }
 
-function defaultRouting(text: string): RoutingConfig {
+/** The stage's default routing, from the environment; a malformed value fails the cold start. */
+export function defaultRoutingFromEnv(): RoutingConfig {
+  const text = readEnv([ENV.defaultRouting]).DEFAULT_ALERT_ROUTING;
   try {
     return JSON.parse(text) as RoutingConfig;
   } catch (error) {
     throw new ConfigurationError(`${ENV.defaultRouting} is not JSON: ${(error as Error).message}`);
   }
+}
+
+/** The routing in force: the one set at run time, else the stage's default. */
+export function routingFromEnv(client: DynamoDBDocumentClient): RoutingSource {
+  const table = readEnv([ENV.alertingTable]).ALERTING_TABLE;
+  return new RoutingSource(new DynamoRoutingStore(client, table), defaultRoutingFromEnv());
 }
