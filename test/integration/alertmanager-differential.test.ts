@@ -26,6 +26,19 @@ const ROUTING = {
     group_wait: '1s',
     group_interval: '3s',
     repeat_interval: '1h',
+    // Each child route is scoped to one scenario's alerts (label `scenario`), so the others are untouched.
+    routes: [
+      { matchers: ['scenario="repeat"'], repeat_interval: '5s' },
+      { matchers: ['scenario="everything"'], group_by: ['...'] },
+      {
+        matchers: ['scenario="nested"'],
+        receiver: 'team',
+        routes: [
+          { matchers: ['service="db"'], receiver: 'dba', continue: true },
+          { matchers: ['severity="critical"'], receiver: 'pager' },
+        ],
+      },
+    ],
   },
   // Scoped to the inhibition scenario's alerts, so the other scenarios are untouched.
   inhibit_rules: [
@@ -102,7 +115,7 @@ describe('Pulseboard against the real Alertmanager', () => {
   };
 
   beforeAll(async () => {
-    alertmanager = await startAlertmanager({ ...ROUTING, receivers: ['oncall'] });
+    alertmanager = await startAlertmanager({ ...ROUTING, receivers: ['oncall', 'team', 'dba', 'pager'] });
     runtime = await startTestRuntime({ notificationConsole: false });
     api = runtime.urls.HttpApiUrl;
     alertsKey = (await postJson(`${api}/api/api-keys`, { name: 'differential', scope: 'alerts' })).body.key;
@@ -201,5 +214,91 @@ describe('Pulseboard against the real Alertmanager', () => {
     expect(byGroup(ours)).toEqual(byGroup(real));
     const warned = ours.find((n) => n.body.groupLabels.alertname === slow);
     expect(warned?.body.alerts.map((a) => a.labels.cluster)).toEqual(['us']);
+  });
+
+  it('repeats an unchanged group after repeat_interval, at the next group_interval flush', async () => {
+    const group = name('Repeat');
+    const labels = { alertname: group, scenario: 'repeat', instance: 'a' };
+    await post([{ labels }]);
+    const { real, ours } = await both([group], 3);
+    await post([{ labels, endsAt: new Date(Date.now() - 1000).toISOString() }]);
+    expect(byGroup(ours.slice(0, 3))).toEqual(byGroup(real.slice(0, 3)));
+    expect(ours.slice(0, 3).map((n) => n.body.status)).toEqual(['firing', 'firing', 'firing']);
+    // The repeat cadence: repeat_interval 5s rounded up to the group_interval (3s) flushes, so 6s.
+    const gap = (list: ReceivedNotification[], i: number) => (list[i]?.at ?? 0) - (list[i - 1]?.at ?? 0);
+    for (const i of [1, 2]) expect(Math.abs(gap(ours, i) - gap(real, i))).toBeLessThan(TIMING_TOLERANCE_MS);
+  });
+
+  it('groups by every label with group_by: [...]', async () => {
+    const group = name('Everything');
+    await post([
+      { labels: { alertname: group, scenario: 'everything', instance: 'a' } },
+      { labels: { alertname: group, scenario: 'everything', instance: 'b' } },
+      { labels: { alertname: group, scenario: 'everything', instance: 'b', extra: 'x' } },
+    ]);
+    const { real, ours } = await both([group], 3);
+    expect(byGroup(ours)).toEqual(byGroup(real));
+    expect(ours.map((n) => n.body.groupLabels.instance).sort()).toEqual(['a', 'b', 'b']);
+  });
+
+  it('follows nested routes, continuing past a matching route only where it says continue', async () => {
+    const group = name('Nested');
+    const alert = (labels: Record<string, string>) => ({
+      labels: { alertname: group, scenario: 'nested', ...labels },
+    });
+    await post([
+      alert({ instance: 'both', service: 'db', severity: 'critical' }), // dba (continue), then pager
+      alert({ instance: 'dba-only', service: 'db' }),
+      alert({ instance: 'pager-only', severity: 'critical' }),
+      alert({ instance: 'team', service: 'web' }), // no child matches: the parent's receiver
+    ]);
+    const { real, ours } = await both([group], 3);
+    expect(byGroup(ours)).toEqual(byGroup(real));
+    const receivers = Object.fromEntries(
+      ours.map((n) => [n.body.receiver, n.body.alerts.map((a) => a.labels.instance).sort()]),
+    );
+    expect(receivers).toEqual({ dba: ['both', 'dba-only'], pager: ['both', 'pager-only'], team: ['team'] });
+  });
+
+  it('leaves a silenced alert out while the silence lasts, and brings it back once it is expired', async () => {
+    const group = name('Silenced');
+    const a = { labels: { alertname: group, instance: 'a' } };
+    const b = { labels: { alertname: group, instance: 'b' } };
+    await post([a]);
+    await both([group], 1);
+    const silence = {
+      matchers: [
+        { name: 'alertname', value: group, isRegex: false, isEqual: true },
+        { name: 'instance', value: 'a', isRegex: false, isEqual: true },
+      ],
+      startsAt: new Date().toISOString(),
+      endsAt: new Date(Date.now() + 3_600_000).toISOString(),
+      createdBy: 'differential',
+      comment: 'mid-stream',
+    };
+    const realSilence = await fetch(`${alertmanager.url}/api/v2/silences`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(silence),
+    });
+    const ourSilence = await requestJson(`${api}/api/v2/silences`, 'POST', silence);
+    expect([realSilence.status, ourSilence.status]).toEqual([200, 200]);
+    const realId = ((await realSilence.json()) as { silenceID: string }).silenceID;
+    // b joins while a is silenced: the next notification holds b alone.
+    await post([a, b]);
+    await both([group], 2);
+    const [realExpired, ourExpired] = await Promise.all([
+      fetch(`${alertmanager.url}/api/v2/silence/${realId}`, { method: 'DELETE' }),
+      requestJson(`${api}/api/v2/silence/${ourSilence.body.silenceID}`, 'DELETE'),
+    ]);
+    expect([realExpired.status, ourExpired.status]).toEqual([200, 200]);
+    await post([a, b]);
+    const { real, ours } = await both([group], 3);
+    expect(byGroup(ours)).toEqual(byGroup(real));
+    expect(ours.map((n) => n.body.alerts.map((x) => x.labels.instance).sort())).toEqual([
+      ['a'],
+      ['b'],
+      ['a', 'b'],
+    ]);
   });
 });

@@ -279,6 +279,7 @@ describe('authentication and authorization through the local runtime', () => {
       if (access === 'public') return 'allowed';
       if (who === 'none') return 401;
       if (who === 'api key') return access === 'ingest' ? 'allowed' : 403;
+      if (access === 'alerts_read') return 'allowed';
       if (access === 'ingest' || access === 'alerts') return rank[who] >= rank.editor ? 'allowed' : 403;
       return rank[who] >= rank[access as Role] ? 'allowed' : 403;
     };

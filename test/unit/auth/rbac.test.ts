@@ -33,6 +33,7 @@ const ALLOWED: Record<Access, readonly Caller[]> = {
   admin: ['admin'],
   ingest: ['editor', 'admin', 'api_key'],
   alerts: ['editor', 'admin', 'alerts_key'],
+  alerts_read: ['viewer', 'editor', 'admin', 'alerts_key'],
 };
 
 const CASES = Object.entries(ROUTE_ACCESS).flatMap(([routeKey, access]) =>

@@ -6,6 +6,7 @@ const LABELS = {
   public: 'public',
   ingest: 'ingest key or editor',
   alerts: 'alerts key or editor',
+  alerts_read: 'viewer or alerts key',
   viewer: 'viewer',
   editor: 'editor',
   admin: 'admin',

@@ -17,10 +17,11 @@ export type Principal =
   | { readonly kind: 'api_key'; readonly subject: string; readonly scope: ApiKeyScope };
 
 /**
- * What a route needs: nothing (`public`), a role or better, or a key scope (`ingest`, `alerts`:
- * a key with that scope, or an editor).
+ * What a route needs: nothing (`public`), a role or better, a key scope (`ingest`, `alerts`:
+ * a key with that scope, or an editor), or `alerts_read` (a viewer, or an `alerts` key: the
+ * Alertmanager v2 reads, so Grafana's Alertmanager data source can use the same static key).
  */
-export type Access = 'public' | ApiKeyScope | Role;
+export type Access = 'public' | ApiKeyScope | Role | 'alerts_read';
 
 const RANK: Readonly<Record<Role, number>> = { viewer: 0, editor: 1, admin: 2 };
 
@@ -59,12 +60,12 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
 
   'GET /api/users': 'admin',
   'POST /api/v2/alerts': 'alerts',
-  'GET /api/v2/alerts': 'viewer',
-  'GET /api/v2/alerts/groups': 'viewer',
-  'GET /api/v2/status': 'viewer',
-  'GET /api/v2/silences': 'viewer',
+  'GET /api/v2/alerts': 'alerts_read',
+  'GET /api/v2/alerts/groups': 'alerts_read',
+  'GET /api/v2/status': 'alerts_read',
+  'GET /api/v2/silences': 'alerts_read',
   'POST /api/v2/silences': 'editor',
-  'GET /api/v2/silence/{id}': 'viewer',
+  'GET /api/v2/silence/{id}': 'alerts_read',
   'DELETE /api/v2/silence/{id}': 'editor',
   'GET /-/healthy': 'public',
   'GET /-/ready': 'public',
@@ -89,8 +90,10 @@ export function allows(principal: Principal | undefined, access: Access): boolea
   if (!principal) return false;
   if (principal.kind === 'api_key') {
     // Only a scope grants a key anything, and only its own (never a role, whatever it claims).
+    if (access === 'alerts_read') return principal.scope === 'alerts';
     return (API_KEY_SCOPES as readonly string[]).includes(access) && access === principal.scope;
   }
+  if (access === 'alerts_read') return true;
   if (access === 'ingest' || access === 'alerts') return RANK[principal.role] >= RANK.editor;
   return RANK[principal.role] >= RANK[access];
 }
