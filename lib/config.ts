@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import { RetentionDays } from 'aws-cdk-lib/aws-logs';
 import { DEFAULT_ROUTING } from '../functions/shared/alerting/routing';
 import type { RoutingConfig } from '../functions/shared/domain/alerting/stores';
+import type { AlertmanagerConfig, ReceiverSubscription } from './alertmanager-config';
 
 export const STAGES = ['dev', 'prod'] as const;
 export type Stage = (typeof STAGES)[number];
@@ -41,6 +42,8 @@ export interface StageConfig {
     readonly emails: readonly string[];
     /** HTTPS endpoints receive Alertmanager's webhook payload in the SNS envelope (raw delivery off). */
     readonly httpsEndpoints: readonly string[];
+    /** Per-receiver subscriptions from an alertmanager.yml (`-c alertmanagerConfig=<file>`). */
+    readonly receivers?: readonly ReceiverSubscription[];
   };
 }
 
@@ -75,6 +78,18 @@ export function stageConfig(stage: unknown): StageConfig {
     throw new Error(`Unknown stage ${JSON.stringify(stage)}: pass -c stage=${STAGES.join('|')}`);
   }
   return STAGE_CONFIG[stage as Stage];
+}
+
+/**
+ * The stage with an alertmanager.yml loaded: its routing becomes the stage's default routing and
+ * its receivers become filtered subscriptions to the notifications topic.
+ */
+export function withAlertmanagerConfig(config: StageConfig, loaded: AlertmanagerConfig): StageConfig {
+  return {
+    ...config,
+    alerting: { ...config.alerting, routing: loaded.routing },
+    notifications: { ...config.notifications, receivers: loaded.subscriptions },
+  };
 }
 
 /** The stack name for a stage; the local runtime and cdk-outputs files use the same name. */

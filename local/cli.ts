@@ -7,6 +7,7 @@
  *   --no-agent     do not push this machine's metrics
  *   --no-notifications  do not print SNS notifications
  *   --verbose      show DEBUG lines from the functions
+ *   --alertmanager-config <file>  synthesize with this alertmanager.yml (its routing becomes the default)
  */
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
@@ -15,7 +16,7 @@ import { type LocalRuntime, startLocalRuntime } from './runtime';
 import { PROJECT_ROOT, synthesize } from './synth';
 
 const USAGE =
-  'usage: npm start -- [--port <n>] [--data <dir>] [--engines <url>] [--no-agent] [--no-notifications] [--verbose]';
+  'usage: npm start -- [--port <n>] [--data <dir>] [--engines <url>] [--no-agent] [--no-notifications] [--verbose] [--alertmanager-config <file>]';
 
 function parseOptions() {
   const { values } = parseArgs({
@@ -26,6 +27,7 @@ function parseOptions() {
       'no-agent': { type: 'boolean', default: false },
       'no-notifications': { type: 'boolean', default: false },
       verbose: { type: 'boolean', default: false },
+      'alertmanager-config': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -74,7 +76,11 @@ async function main() {
   console.log('Pulseboard local: building the dashboard and synthesizing the stack…');
   const assemblyDir = path.join(PROJECT_ROOT, '.pulseboard', 'cdk.out');
   mkdirSync(assemblyDir, { recursive: true });
-  await synthesize({ outDir: assemblyDir });
+  const alertmanagerConfig = options['alertmanager-config'];
+  await synthesize({
+    outDir: assemblyDir,
+    context: alertmanagerConfig ? { alertmanagerConfig: path.resolve(alertmanagerConfig) } : {},
+  });
   const synthesized = performance.now();
 
   const runtime = await startLocalRuntime({

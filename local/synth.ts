@@ -10,6 +10,8 @@ export interface SynthOptions {
   readonly stage?: string;
   /** Where the cloud assembly goes; a fresh temporary directory by default. */
   readonly outDir?: string;
+  /** More CDK context, as `-c key=value` gives it (e.g. `alertmanagerConfig`). */
+  readonly context?: Readonly<Record<string, string>>;
   /** Build the dashboard first (the stack deploys web/dist). */
   readonly buildWeb?: boolean;
 }
@@ -33,6 +35,7 @@ export async function synthesize(options: SynthOptions = {}): Promise<string> {
   await run(process.execPath, ['--import', 'tsx', path.join(PROJECT_ROOT, 'bin/app.ts')], {
     CDK_OUTDIR: outDir,
     CDK_CONTEXT_JSON: JSON.stringify({
+      ...options.context,
       stage: options.stage ?? 'dev',
       'aws:cdk:enable-asset-metadata': true,
     }),

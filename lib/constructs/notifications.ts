@@ -1,5 +1,6 @@
+import { createHash } from 'node:crypto';
 import { Alias } from 'aws-cdk-lib/aws-kms';
-import { Topic } from 'aws-cdk-lib/aws-sns';
+import { type CfnSubscription, Subscription, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription, UrlSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
 import type { StageConfig } from '../config';
@@ -29,6 +30,30 @@ export class Notifications extends Construct {
     for (const url of props.config.notifications.httpsEndpoints) {
       if (!url.startsWith('https://')) throw new Error(`Notification endpoint ${url} must use https://`);
       this.topic.addSubscription(new UrlSubscription(url));
+    }
+    const unfiltered = new Set([
+      ...props.config.notifications.emails,
+      ...props.config.notifications.httpsEndpoints,
+    ]);
+    for (const target of props.config.notifications.receivers ?? []) {
+      if (unfiltered.has(target.endpoint)) {
+        throw new Error(`${target.endpoint} is both a stage subscription and an alertmanager.yml receiver`);
+      }
+      // Named by the endpoint, not its position: reordering receivers must not replace (and so
+      // un-confirm) a subscription.
+      const id = createHash('sha256')
+        .update(`${target.protocol} ${target.endpoint}`)
+        .digest('hex')
+        .slice(0, 12);
+      const subscription = new Subscription(this, `Receiver${id}`, {
+        topic: this.topic,
+        protocol: target.protocol === 'email' ? SubscriptionProtocol.EMAIL : SubscriptionProtocol.HTTPS,
+        endpoint: target.endpoint,
+        rawMessageDelivery: target.rawMessageDelivery || undefined,
+      });
+      // Set on the L1 resource: the L2 filter type cannot express `$or`, which a shared endpoint
+      // with both send_resolved settings needs.
+      (subscription.node.defaultChild as CfnSubscription).filterPolicy = target.filterPolicy;
     }
   }
 }

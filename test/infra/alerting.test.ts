@@ -1,6 +1,7 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { stageConfig } from '../../lib/config';
+import { parseAlertmanagerConfig } from '../../lib/alertmanager-config';
+import { stageConfig, withAlertmanagerConfig } from '../../lib/config';
 import { actionsOf, build, functionId, type Resources, routeTarget } from './helpers';
 
 describe('Alerting (dev stage)', () => {
@@ -144,5 +145,51 @@ describe('Alerting stage configuration', () => {
     expect(() =>
       build('prod', { notifications: { emails: [], httpsEndpoints: ['http://hooks.example.com/am'] } }),
     ).toThrow(/must use https/);
+  });
+
+  it('loads an alertmanager.yml: its routing is the stage default, its receivers filtered subscriptions', () => {
+    const loaded = parseAlertmanagerConfig(`
+route:
+  receiver: team
+  routes: [{ matchers: ['severity="critical"'], receiver: pager }]
+receivers:
+  - name: team
+    email_configs: [{ to: team@example.com }]
+  - name: pager
+    webhook_configs: [{ url: 'https://pager.example.com/hook' }]
+`);
+    const config = withAlertmanagerConfig(stageConfig('prod'), loaded);
+    const { app, stack } = build('prod', config);
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'team@example.com',
+      FilterPolicy: { receiver: ['team'], status: ['firing'] },
+    });
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'https',
+      Endpoint: 'https://pager.example.com/hook',
+      FilterPolicy: { receiver: ['pager'] },
+      RawMessageDelivery: true,
+    });
+    const resources = template.toJSON().Resources as Resources;
+    const correlator = functionId(resources, 'Groups, deduplicates');
+    const env = (resources[correlator]?.Properties.Environment as { Variables: Record<string, string> })
+      .Variables;
+    expect(Object.values(env)).toContain(JSON.stringify(loaded.routing));
+    expect(() => app.synth()).not.toThrow(); // cdk-nag included
+  });
+
+  it('refuses an endpoint that is both a stage subscription and a receiver', () => {
+    const loaded = parseAlertmanagerConfig(
+      'route: { receiver: a }\nreceivers: [{ name: a, email_configs: [{ to: oncall@example.com }] }]\n',
+    );
+    const config = withAlertmanagerConfig(stageConfig('prod'), loaded);
+    expect(() =>
+      build('prod', {
+        ...config,
+        notifications: { ...config.notifications, emails: ['oncall@example.com'] },
+      }),
+    ).toThrow(/both a stage subscription and an alertmanager.yml receiver/);
   });
 });

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { DeleteMessageCommand, ReceiveMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { parseAlertmanagerConfig } from '../../lib/alertmanager-config';
 import type { LocalRuntime } from '../../local/runtime';
 import {
   essence,
@@ -19,36 +20,39 @@ import { startTestRuntime } from '../support/runtime';
  * compared within TIMING_TOLERANCE_MS (Pulseboard's wakes are SQS delays, whole seconds).
  */
 const TIMING_TOLERANCE_MS = 2_500;
-const ROUTING = {
-  route: {
-    receiver: 'oncall',
-    group_by: ['alertname'],
-    group_wait: '1s',
-    group_interval: '3s',
-    repeat_interval: '1h',
-    // Each child route is scoped to one scenario's alerts (label `scenario`), so the others are untouched.
-    routes: [
-      { matchers: ['scenario="repeat"'], repeat_interval: '5s' },
-      { matchers: ['scenario="everything"'], group_by: ['...'] },
-      {
-        matchers: ['scenario="nested"'],
-        receiver: 'team',
-        routes: [
-          { matchers: ['service="db"'], receiver: 'dba', continue: true },
-          { matchers: ['severity="critical"'], receiver: 'pager' },
-        ],
-      },
-    ],
-  },
-  // Scoped to the inhibition scenario's alerts, so the other scenarios are untouched.
-  inhibit_rules: [
-    {
-      source_matchers: ['scenario="inhibit"', 'severity="critical"'],
-      target_matchers: ['scenario="inhibit"', 'severity="warning"'],
-      equal: ['cluster'],
-    },
-  ],
-};
+/**
+ * One alertmanager.yml for both. The real Alertmanager's receivers post to the test's webhook
+ * (plain http on loopback); Pulseboard loads the same file through its loader
+ * (`npm run alertmanager -- apply`), and its notifications are read from its SNS topic.
+ */
+const alertmanagerYml = (webhookUrl: string) => `
+route:
+  receiver: oncall
+  group_by: [alertname]
+  group_wait: 1s
+  group_interval: 3s
+  repeat_interval: 1h
+  # Each child route is scoped to one scenario's alerts (label scenario), so the others are untouched.
+  routes:
+    - matchers: ['scenario="repeat"']
+      repeat_interval: 5s
+    - matchers: ['scenario="everything"']
+      group_by: ['...']
+    - matchers: ['scenario="nested"']
+      receiver: team
+      routes:
+        - { matchers: ['service="db"'], receiver: dba, continue: true }
+        - { matchers: ['severity="critical"'], receiver: pager }
+# Scoped to the inhibition scenario's alerts, so the other scenarios are untouched.
+inhibit_rules:
+  - source_matchers: ['scenario="inhibit"', 'severity="critical"']
+    target_matchers: ['scenario="inhibit"', 'severity="warning"']
+    equal: [cluster]
+receivers:
+${['oncall', 'team', 'dba', 'pager']
+  .map((name) => `  - name: ${name}\n    webhook_configs: [{ url: '${webhookUrl}', send_resolved: true }]`)
+  .join('\n')}
+`;
 
 describe('Pulseboard against the real Alertmanager', () => {
   let runtime: LocalRuntime;
@@ -115,11 +119,14 @@ describe('Pulseboard against the real Alertmanager', () => {
   };
 
   beforeAll(async () => {
-    alertmanager = await startAlertmanager({ ...ROUTING, receivers: ['oncall', 'team', 'dba', 'pager'] });
+    alertmanager = await startAlertmanager(alertmanagerYml);
     runtime = await startTestRuntime({ notificationConsole: false });
     api = runtime.urls.HttpApiUrl;
     alertsKey = (await postJson(`${api}/api/api-keys`, { name: 'differential', scope: 'alerts' })).body.key;
-    expect((await requestJson(`${api}/api/alert-routing`, 'PUT', ROUTING)).status).toBe(200);
+    const { routing } = parseAlertmanagerConfig(
+      alertmanagerYml('https://hooks.example.invalid/differential'),
+    );
+    expect((await requestJson(`${api}/api/alert-routing`, 'PUT', routing)).status).toBe(200);
     ({ sqs, queueUrl } = await subscribeToNotifications(runtime.engines.sns, {
       name: 'differential',
       raw: true,

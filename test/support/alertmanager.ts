@@ -33,14 +33,10 @@ export interface RealAlertmanager {
 }
 
 /**
- * Runs the real Alertmanager on loopback with the given routing (alertmanager.yml's `route` and
- * `inhibit_rules`, as JSON, which YAML accepts), every receiver a webhook into this process.
+ * Runs the real Alertmanager on loopback with an alertmanager.yml, rendered with the URL of a
+ * webhook into this process (every receiver should post there).
  */
-export async function startAlertmanager(routing: {
-  route: Record<string, unknown>;
-  inhibit_rules?: unknown[];
-  receivers: readonly string[];
-}): Promise<RealAlertmanager> {
+export async function startAlertmanager(render: (webhookUrl: string) => string): Promise<RealAlertmanager> {
   const notifications: ReceivedNotification[] = [];
   const hook: Server = createServer((req, res) => {
     let text = '';
@@ -55,15 +51,7 @@ export async function startAlertmanager(routing: {
   await new Promise<void>((resolve) => hook.listen(0, '127.0.0.1', resolve));
   const hookUrl = `http://127.0.0.1:${(hook.address() as AddressInfo).port}/hook`;
   const dir = await mkdtemp(path.join(tmpdir(), 'alertmanager-'));
-  const config = {
-    route: routing.route,
-    inhibit_rules: routing.inhibit_rules ?? [],
-    receivers: routing.receivers.map((name) => ({
-      name,
-      webhook_configs: [{ url: hookUrl, send_resolved: true }],
-    })),
-  };
-  await writeFile(path.join(dir, 'alertmanager.yml'), JSON.stringify(config));
+  await writeFile(path.join(dir, 'alertmanager.yml'), render(hookUrl));
   const port = await freePort();
   const child: ChildProcess = spawn(
     ALERTMANAGER_BIN,
