@@ -1,8 +1,8 @@
-import { LineCounter, parseDocument } from 'yaml';
 import { parseRouting } from '../functions/shared/alerting/routing';
 import type { Route } from '../functions/shared/domain/alerting/dispatch/route';
 import type { RoutingConfig } from '../functions/shared/domain/alerting/stores';
 import { type Issue, ValidationError } from '../functions/shared/errors';
+import { parseYaml } from './yaml';
 
 /**
  * Bring your own alertmanager.yml: the routing subset becomes the stage's routing, and each
@@ -54,29 +54,22 @@ const RECEIVER_KINDS = [
   'wechat_configs',
 ];
 /** The SMTP transport: SNS sends the email, from its own address. */
-const SMTP_KEYS = ['from', 'smarthost', 'hello', 'auth_username', 'auth_password', 'auth_password_file'];
-const SMTP_KEYS_MORE = ['auth_secret', 'auth_identity', 'require_tls', 'tls_config'];
+const SMTP_KEYS = [
+  'from',
+  'smarthost',
+  'hello',
+  'auth_username',
+  'auth_password',
+  'auth_password_file',
+  'auth_secret',
+  'auth_identity',
+  'require_tls',
+  'tls_config',
+];
 
 /** Parses and validates alertmanager.yml; throws one {@link ValidationError} listing every problem. */
 export function parseAlertmanagerConfig(text: string): AlertmanagerConfig {
-  const lines = new LineCounter();
-  // Merge keys (`<<: *defaults`) as Alertmanager's YAML 1.1 parser reads them.
-  const document = parseDocument(text, {
-    uniqueKeys: true,
-    prettyErrors: false,
-    merge: true,
-    lineCounter: lines,
-  });
-  if (document.errors.length > 0) {
-    throw new ValidationError(
-      `alertmanager.yml is not valid YAML: ${document.errors[0]?.message}`,
-      document.errors.map((e) => ({
-        path: `line ${lines.linePos(e.pos[0]).line}`,
-        message: e.message,
-      })),
-    );
-  }
-  const config: unknown = document.toJS({ maxAliasCount: 1_000 });
+  const config = parseYaml(text, 'alertmanager.yml');
   const issues: Issue[] = [];
   const warnings: Issue[] = [];
   if (!isObject(config)) {
@@ -203,7 +196,7 @@ function emailTargets(entry: Record<string, unknown>, path: string, issues: Issu
   const sendResolved = readSendResolved(entry, path, false, issues);
   for (const key of Object.keys(entry)) {
     if (key === 'to' || key === 'send_resolved') continue;
-    if (SMTP_KEYS.includes(key) || SMTP_KEYS_MORE.includes(key))
+    if (SMTP_KEYS.includes(key))
       warnings.push({
         path: `${path}.${key}`,
         message: 'not used: SNS delivers email, from its own address',

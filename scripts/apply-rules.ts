@@ -7,8 +7,8 @@
  */
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { parseRuleFile, parseYamlSubset } from '../functions/shared/domain/alerting/rules';
 import { ValidationError } from '../functions/shared/errors';
+import { parseRuleFile, readRuleFile } from '../lib/rule-file';
 
 const USAGE =
   'usage: npm run rules:apply -- --url <HttpApiUrl> [--token <t>] [--prune] [--dry-run] <file.yaml|file.json>';
@@ -43,7 +43,7 @@ async function main(): Promise<number> {
     for (const issue of error.issues) console.error(`  ${issue.path}: ${issue.message}`);
     return 1;
   }
-  const document = (format === 'yaml' ? parseYamlSubset(text) : JSON.parse(text)) as { rules: Definition[] };
+  const document = readRuleFile(text, format) as { rules: Definition[] };
   const wanted = new Map(document.rules.map((rule) => [rule.name, rule]));
 
   const base = values.url.replace(/\/+$/, '');

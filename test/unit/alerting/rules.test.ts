@@ -4,11 +4,11 @@ import {
   MAX_MATCHERS_LENGTH,
   parseRule,
   parseRuleDuration,
-  parseRuleFile,
-  parseYamlSubset,
   ruleSelects,
 } from '../../../functions/shared/domain/alerting/rules';
 import { type Issue, ValidationError } from '../../../functions/shared/errors';
+import { parseRuleFile } from '../../../lib/rule-file';
+import { parseYaml } from '../../../lib/yaml';
 
 const base = { name: 'HighCpu', metric: 'cpu_usage', severity: 'critical' };
 
@@ -477,13 +477,14 @@ rules:
     ['{"rules": {}}', 'json', 'rules'],
     ['{"rules": [], "groups": []}', 'json', 'groups'],
     ['rules:\n\t- name: x', 'yaml', 'line 2'],
-    ['rules: [{name: x}]', 'yaml', 'line 1'],
-    ['rules:\n  - name: &a x', 'yaml', 'line 2'],
+    // Full YAML: flow collections, anchors and tags parse, and the rule itself is refused.
+    ['rules: [{name: x}]', 'yaml', 'rules[0].kind'],
+    ['rules:\n  - name: &a x', 'yaml', 'rules[0].kind'],
     ['rules:\n  - op: >=', 'yaml', 'line 2'],
-    ['rules:\n  - op: !=', 'yaml', 'line 2'],
+    ['rules:\n  - op: !=', 'yaml', 'rules[0].kind'],
     ['rules:\n  - name: "unterminated', 'yaml', 'line 2'],
     ['rules:\n  - name: a\n    name: b', 'yaml', 'line 3'],
-    ['rules:\n  - name: a\n      kind: b', 'yaml', 'line 3'],
+    ['rules:\n  - name: a\n      kind: b', 'yaml', 'line 2'],
     ['rules: []\n---\nrules: []', 'yaml', 'line 2'],
   ])('refuses %j (%s) with an issue at %j', (text, format, path) => {
     // Prepare / Act
@@ -494,7 +495,7 @@ rules:
   });
 });
 
-describe('parseYamlSubset', () => {
+describe('parseYaml (the yaml package, as configured for rule and alertmanager.yml files)', () => {
   it('types plain scalars by the YAML 1.2 core schema and keeps quoted ones as strings', () => {
     // Prepare
     const text = [
@@ -515,7 +516,7 @@ describe('parseYamlSubset', () => {
     ].join('\n');
 
     // Act
-    const value = parseYamlSubset(text);
+    const value = parseYaml(text, 'test');
 
     // Assess
     expect(value).toEqual({
@@ -541,7 +542,7 @@ describe('parseYamlSubset', () => {
     const text = 'top:\n- a\n- - b\n  - c\n- key: v\n  other: w\nnext:\n  deep:\n    x: 1\n';
 
     // Act
-    const value = parseYamlSubset(text);
+    const value = parseYaml(text, 'test');
 
     // Assess
     expect(value).toEqual({ top: ['a', ['b', 'c'], { key: 'v', other: 'w' }], next: { deep: { x: 1 } } });
@@ -553,7 +554,7 @@ describe('parseYamlSubset', () => {
       'keep: |+\n  a\n\nstrip: |-\n  a\n  b\nfold: >\n  a\n  b\n\n  c\n    indented\n  d\nafter: 1\n';
 
     // Act
-    const value = parseYamlSubset(text);
+    const value = parseYaml(text, 'test');
 
     // Assess
     expect(value).toEqual({ keep: 'a\n\n', strip: 'a\nb', fold: 'a b\nc\n  indented\nd\n', after: 1 });
@@ -561,7 +562,7 @@ describe('parseYamlSubset', () => {
 
   it('keeps __proto__ as an ordinary own key, never as a prototype', () => {
     // Prepare / Act
-    const value = parseYamlSubset('__proto__:\n  polluted: true\n') as Record<string, unknown>;
+    const value = parseYaml('__proto__:\n  polluted: true\n', 'test') as Record<string, unknown>;
 
     // Assess
     expect(Object.keys(value)).toEqual(['__proto__']);

@@ -16,7 +16,7 @@ import { actOnIncident, listIncidents } from '../../../functions/incidents/incid
 import { parseRouting, RoutingSource } from '../../../functions/shared/alerting/routing';
 import { validateSilence } from '../../../functions/shared/domain/alerting/dispatch/silence';
 import { timeOrderedId } from '../../../functions/shared/domain/alerting/ids';
-import { parseRule, parseRuleFile, parseYamlSubset } from '../../../functions/shared/domain/alerting/rules';
+import { parseRule } from '../../../functions/shared/domain/alerting/rules';
 import { keyFromSeed } from '../../../functions/shared/domain/auth/tokens';
 import { parseChannel } from '../../../functions/shared/domain/channels';
 import { parseIngestRequest, validateDatapoints } from '../../../functions/shared/domain/ingest';
@@ -25,6 +25,8 @@ import { NotFoundError, PulseboardError } from '../../../functions/shared/errors
 import { errorResponse } from '../../../functions/shared/http';
 import { createSilence } from '../../../functions/silences/silences-api';
 import { parseSubscriptionRequest } from '../../../functions/ws-subscriptions/subscriptions';
+import { parseRuleFile } from '../../../lib/rule-file';
+import { parseYaml } from '../../../lib/yaml';
 import {
   MemoryEventBus,
   MemoryIncidentStore,
@@ -1000,11 +1002,11 @@ const yamlText = fc.oneof(
   }),
 );
 
-describe('parseRuleFile and parseYamlSubset', () => {
+describe('parseRuleFile and parseYaml', () => {
   it('answers any YAML text with a document or a 4xx', () => {
     fc.assert(
       fc.property(yamlText, (text) => {
-        settle(() => parseYamlSubset(text));
+        settle(() => parseYaml(text, 'fuzz'));
         settle(() => parseRuleFile(text, 'yaml'));
       }),
       RUNS,
@@ -1032,7 +1034,7 @@ describe('parseRuleFile and parseYamlSubset', () => {
 
     // Act / Assess
     for (const text of [deepSequence, deepMapping, inline, `__proto__:\n  polluted: 1\n`]) {
-      settle(() => parseYamlSubset(text));
+      settle(() => parseYaml(text, 'fuzz'));
       settle(() => parseRuleFile(text, 'yaml'));
     }
     for (const text of [
