@@ -14,6 +14,7 @@ import {
 } from '../../functions/shared/adapters/eventbridge-alert-publisher';
 import { parseRouting } from '../../functions/shared/alerting/routing';
 import { ENV } from '../../functions/shared/env-names';
+import { encodeRoutingEnv } from '../../functions/shared/routing-env';
 import { TABLE_KEYS } from '../../functions/shared/table-layout';
 import type { StageConfig } from '../config';
 import { pulseboardTable } from './defaults';
@@ -218,15 +219,18 @@ export class Alerting extends Construct {
   }
 }
 
-/** The stage's routing as JSON for the functions' environment, validated now rather than at the first alert. */
+/**
+ * The stage's routing for the functions' environment (JSON, gzipped when long), validated now
+ * rather than at the first alert.
+ */
 function stageRouting(config: StageConfig): string {
   const routing = parseRouting(config.alerting.routing);
-  const json = JSON.stringify(routing.config);
-  if (Buffer.byteLength(json) > MAX_ROUTING_ENV_BYTES) {
+  const value = encodeRoutingEnv(JSON.stringify(routing.config));
+  if (Buffer.byteLength(value) > MAX_ROUTING_ENV_BYTES) {
     throw new Error(
-      `The ${config.stage} stage's alert routing is ${Buffer.byteLength(json)} bytes; keep it under ` +
-        `${MAX_ROUTING_ENV_BYTES} or set the full tree at run time with PUT /api/alert-routing`,
+      `The ${config.stage} stage's alert routing takes ${Buffer.byteLength(value)} bytes compressed; keep it ` +
+        `under ${MAX_ROUTING_ENV_BYTES} or set the full tree at run time with PUT /api/alert-routing`,
     );
   }
-  return json;
+  return value;
 }

@@ -1,5 +1,6 @@
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
+import { decodeRoutingEnv } from '../../functions/shared/routing-env';
 import { parseAlertmanagerConfig } from '../../lib/alertmanager-config';
 import { stageConfig, withAlertmanagerConfig } from '../../lib/config';
 import { actionsOf, build, functionId, type Resources, routeTarget } from './helpers';
@@ -178,6 +179,27 @@ receivers:
       .Variables;
     expect(Object.values(env)).toContain(JSON.stringify(loaded.routing));
     expect(() => app.synth()).not.toThrow(); // cdk-nag included
+  });
+
+  it('gzips a long routing tree into the environment, and the functions read it back', () => {
+    const teams = Array.from({ length: 60 }, (_, i) => `team-${i}`);
+    const routing = {
+      route: {
+        receiver: 'default',
+        group_by: ['alertname', 'cluster', 'service'],
+        routes: teams.map((team) => ({ matchers: [`team="${team}"`], receiver: team, group_wait: '10s' })),
+      },
+    };
+    const json = JSON.stringify(routing);
+    expect(json.length).toBeGreaterThan(4_096); // more than Lambda's whole environment allows
+    const { stack } = build('prod', { alerting: { ...stageConfig('prod').alerting, routing } });
+    const resources = Template.fromStack(stack).toJSON().Resources as Resources;
+    const correlator = functionId(resources, 'Groups, deduplicates');
+    const env = (resources[correlator]?.Properties.Environment as { Variables: Record<string, string> })
+      .Variables;
+    const stored = Object.values(env).find((v) => typeof v === 'string' && v.startsWith('gzip:')) ?? '';
+    expect(stored.length).toBeLessThanOrEqual(2_048);
+    expect(JSON.parse(decodeRoutingEnv(stored))).toEqual(routing);
   });
 
   it('refuses an endpoint that is both a stage subscription and a receiver', () => {

@@ -12,6 +12,7 @@ import type { RoutingConfig } from '../domain/alerting/stores';
 import { ConfigurationError, readEnv } from '../env';
 import { ENV } from '../env-names';
 import { logger } from '../logger';
+import { decodeRoutingEnv } from '../routing-env';
 import { ApiGatewayMessenger } from './apigw-messenger';
 import { managementApiClient } from './clients';
 import { DynamoAlertStateStore } from './dynamo-alert-state-store';
@@ -88,7 +89,7 @@ export function correlatorFromEnv(client: DynamoDBDocumentClient): CorrelatorSer
 export function defaultRoutingFromEnv(): RoutingConfig {
   const text = readEnv([ENV.defaultRouting]).DEFAULT_ALERT_ROUTING;
   try {
-    return JSON.parse(text) as RoutingConfig;
+    return JSON.parse(decodeRoutingEnv(text)) as RoutingConfig;
   } catch (error) {
     throw new ConfigurationError(`${ENV.defaultRouting} is not JSON: ${(error as Error).message}`);
   }
