@@ -43,6 +43,13 @@ route:
       routes:
         - { matchers: ['service="db"'], receiver: dba, continue: true }
         - { matchers: ['severity="critical"'], receiver: pager }
+    - { matchers: ['scenario="muted"'], mute_time_intervals: [always] }
+    - { matchers: ['scenario="inactive"'], active_time_intervals: [never] }
+time_intervals:
+  - name: always
+    time_intervals: [{ times: [{ start_time: '00:00', end_time: '24:00' }] }]
+  - name: never
+    time_intervals: [{ years: ['2001'] }]
 # Scoped to the inhibition scenario's alerts, so the other scenarios are untouched.
 inhibit_rules:
   - source_matchers: ['scenario="inhibit"', 'severity="critical"']
@@ -307,5 +314,22 @@ describe('Pulseboard against the real Alertmanager', () => {
       ['b'],
       ['a', 'b'],
     ]);
+  });
+
+  it('holds notifications while a mute time interval is active, or no active time interval is', async () => {
+    const [muted, inactive, control] = [name('Muted'), name('Inactive'), name('TimeControl')];
+    await post([
+      { labels: { alertname: muted, scenario: 'muted' } },
+      { labels: { alertname: inactive, scenario: 'inactive' } },
+      { labels: { alertname: control } },
+    ]);
+    await both([control], 1);
+    // Two more group_interval flushes (3 s each) for the held groups: still nothing from either.
+    await new Promise((resolve) => setTimeout(resolve, 7_000));
+    await drain();
+    const held = (list: ReceivedNotification[]) =>
+      list.filter((n) => [muted, inactive].includes(n.body.groupLabels.alertname ?? ''));
+    expect(held(alertmanager.notifications)).toEqual([]);
+    expect(held(pulseboard)).toEqual([]);
   });
 });

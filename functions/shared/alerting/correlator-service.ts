@@ -136,6 +136,7 @@ export class CorrelatorService {
         },
         now,
       }),
+      timeIntervals: routing.timeIntervals,
       newId: this.deps.newId,
       externalURL: this.deps.externalURL,
     };

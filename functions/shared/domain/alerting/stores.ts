@@ -129,6 +129,9 @@ export interface AlertsView {
 export interface RoutingConfig {
   readonly route: RouteConfig;
   readonly inhibit_rules?: readonly unknown[];
+  readonly time_intervals?: readonly unknown[];
+  /** Deprecated in Alertmanager in favour of `time_intervals`; same shape. */
+  readonly mute_time_intervals?: readonly unknown[];
 }
 
 /** The routing configuration set at run time (`PUT /api/alert-routing`); none means the stage default. */

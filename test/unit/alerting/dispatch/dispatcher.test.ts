@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { parseRouteTree } from '../../../../functions/shared/domain/alerting/dispatch/route';
 import { Correlator, firing, HOUR, MINUTE, resolved, SECOND, summary, T0 } from './harness';
 
 const ROUTES = {
@@ -190,6 +191,124 @@ describe('silences', () => {
     // Assess
     expect(whileSilenced).toEqual([]);
     expect(afterExpiry.map((n) => summary(n, 'host'))).toEqual([['web-1:firing', 'web-2:firing']]);
+  });
+});
+
+describe('time intervals', () => {
+  // T0 is 12:00 UTC on Saturday 2025-03-01.
+  const INTERVALS = [
+    { name: 'lunch', time_intervals: [{ times: [{ start_time: '12:00', end_time: '12:10' }] }] },
+    { name: 'afternoon', time_intervals: [{ times: [{ start_time: '12:03', end_time: '12:20' }] }] },
+  ];
+  const routed = (extra: Record<string, unknown>) => ({
+    ...ROUTES,
+    routes: [{ matchers: ['alertname="HighCPU"'], ...extra }],
+  });
+  const ROUTED_GROUP = '{}/{alertname="HighCPU"}:{alertname="HighCPU"}|default';
+
+  it('sends nothing while the mute interval is active, logs nothing, and notifies at the first flush after it ends', () => {
+    // Prepare
+    const c = new Correlator(routed({ mute_time_intervals: ['lunch'] }), [], INTERVALS);
+    c.send(firing(web1, c.now));
+    // Act
+    c.advance(30 * SECOND);
+    const firstFlush = c.takeNotifications();
+    const afterFirstFlush = c.state(ROUTED_GROUP);
+    c.advance(6 * MINUTE + 30 * SECOND);
+    c.send(firing(web2, c.now));
+    c.advance(3 * MINUTE);
+    const duringMute = c.takeNotifications();
+    c.advance(30 * SECOND);
+    const afterMute = c.takeNotifications();
+    // Assess: flushes at 12:00:30 and 12:05:30 are muted; 12:10:30 is the first after 12:10.
+    expect(firstFlush).toEqual([]);
+    expect(afterFirstFlush).toMatchObject({ hasFlushed: true, lastNotification: null, incident: null });
+    expect(afterFirstFlush.nextFlushAt).toBe(T0 + 30 * SECOND + 5 * MINUTE);
+    expect(duringMute).toEqual([]);
+    expect(afterMute.map((n) => summary(n, 'host'))).toEqual([['web-1:firing', 'web-2:firing']]);
+    expect(c.state(ROUTED_GROUP).lastNotification?.at).toBe(T0 + 10 * MINUTE + 30 * SECOND);
+    expect(c.state(ROUTED_GROUP).incident?.status).toBe('open');
+  });
+
+  it('drops a resolution that falls inside the mute interval, as Alertmanager: no resolved notification ever follows', () => {
+    // Prepare: notified at 12:00:30, before the 12:03-12:20 mute.
+    const c = new Correlator(routed({ mute_time_intervals: ['afternoon'] }), [], INTERVALS);
+    c.send(firing(web1, c.now));
+    c.advance(30 * SECOND);
+    const notified = c.takeNotifications();
+    // Act
+    c.advance(3 * MINUTE + 30 * SECOND);
+    c.send(resolved(web1, T0, c.now));
+    c.advance(HOUR);
+    // Assess: the 12:05:30 flush deleted the resolved alert unsent; the log keeps the firing entry.
+    expect(notified.map((n) => summary(n, 'host'))).toEqual([['web-1:firing']]);
+    expect(c.takeNotifications()).toEqual([]);
+    expect(c.state(ROUTED_GROUP)).toMatchObject({
+      alerts: {},
+      nextFlushAt: null,
+      lastNotification: { firing: [expect.any(String)], resolved: [], at: T0 + 30 * SECOND },
+    });
+    expect(c.state(ROUTED_GROUP).incident?.status).toBe('resolved');
+  });
+
+  it('notifies only while an active interval is active: held before it starts, sent at the first flush inside it', () => {
+    // Prepare
+    const c = new Correlator(routed({ active_time_intervals: ['afternoon'] }), [], INTERVALS);
+    c.send(firing(web1, c.now));
+    // Act
+    c.advance(5 * MINUTE);
+    const before = c.takeNotifications();
+    c.advance(30 * SECOND);
+    const inside = c.takeNotifications();
+    // Assess: 12:00:30 is before 12:03; 12:05:30 is inside.
+    expect(before).toEqual([]);
+    expect(inside.map((n) => summary(n, 'host'))).toEqual([['web-1:firing']]);
+  });
+
+  it("does not hold a child route's notifications for its parent's intervals: they are not inherited", () => {
+    // Prepare
+    const c = new Correlator(
+      routed({ mute_time_intervals: ['lunch'], routes: [{ matchers: ['host="web-1"'], receiver: 'web' }] }),
+      [],
+      INTERVALS,
+    );
+    // Act
+    c.send(firing(web1, c.now));
+    c.send(firing(web2, c.now));
+    c.advance(30 * SECOND);
+    // Assess
+    expect(c.takeNotifications().map((n) => `${n.receiver}:${summary(n, 'host').join(',')}`)).toEqual([
+      'web:web-1:firing',
+    ]);
+  });
+
+  it('keeps the stored route settings as before for routes naming none, and mutes a stored group once its route names one', () => {
+    // Prepare: a group stored while its route named no interval.
+    const c = new Correlator(routed({}), [], INTERVALS);
+    c.send(firing(web1, c.now));
+    c.advance(30 * SECOND);
+    const notified = c.takeNotifications();
+    const storedRoute = c.state(ROUTED_GROUP).route;
+    // Act: the configuration now mutes the route from 12:03 to 12:20.
+    c.routes = parseRouteTree(routed({ mute_time_intervals: ['afternoon'] }), new Set(['afternoon']));
+    c.advance(2 * MINUTE);
+    c.send(firing(web2, c.now));
+    c.advance(15 * MINUTE);
+    const duringMute = c.takeNotifications();
+    c.advance(5 * MINUTE);
+    // Assess
+    expect(notified).toHaveLength(1);
+    expect(Object.keys(storedRoute).sort()).toEqual([
+      'flap',
+      'groupBy',
+      'groupIntervalMs',
+      'groupWaitMs',
+      'receiver',
+      'repeatIntervalMs',
+    ]);
+    expect(c.state(ROUTED_GROUP).route.muteTimeIntervals).toEqual(['afternoon']);
+    expect(duringMute).toEqual([]);
+    expect(c.takeNotifications().map((n) => summary(n, 'host'))).toEqual([['web-1:firing', 'web-2:firing']]);
   });
 });
 

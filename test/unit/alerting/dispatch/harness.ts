@@ -21,6 +21,10 @@ import {
   type RouteConfig,
 } from '../../../../functions/shared/domain/alerting/dispatch/route';
 import type { Silence } from '../../../../functions/shared/domain/alerting/dispatch/silence';
+import {
+  parseTimeIntervals,
+  type TimeIntervals,
+} from '../../../../functions/shared/domain/alerting/dispatch/time-intervals';
 
 export const T0 = Date.parse('2025-03-01T12:00:00Z');
 export const SECOND = 1_000;
@@ -38,14 +42,18 @@ export class Correlator {
   readonly incidents = new Map<string, Incident>();
   readonly effects: Effect[] = [];
   silences: Silence[] = [];
-  private readonly routes: Route;
+  /** The routing tree; replace it to play a configuration change. */
+  routes: Route;
   private readonly inhibitRules: InhibitRule[];
+  private readonly timeIntervals: TimeIntervals;
   private readonly firing = new Map<string, { fingerprint: string; labels: Record<string, string> }>();
   private wakes: { groupId: string; at: number }[] = [];
   private ids = 0;
 
-  constructor(routes: RouteConfig, inhibitRules: unknown[] = []) {
-    this.routes = parseRouteTree(routes);
+  /** `timeIntervals` is alertmanager.yml's `time_intervals` list. */
+  constructor(routes: RouteConfig, inhibitRules: unknown[] = [], timeIntervals: unknown[] = []) {
+    this.timeIntervals = parseTimeIntervals({ time_intervals: timeIntervals });
+    this.routes = parseRouteTree(routes, new Set(this.timeIntervals.keys()));
     this.inhibitRules = parseInhibitRules(inhibitRules);
   }
 
@@ -119,6 +127,7 @@ export class Correlator {
       now: this.now,
       routes: this.routes,
       muter,
+      timeIntervals: this.timeIntervals,
       newId: () => `id-${++this.ids}`,
       externalURL: 'https://pulseboard.example.com',
     });

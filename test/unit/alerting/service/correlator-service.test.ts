@@ -198,6 +198,30 @@ describe('CorrelatorService', () => {
     expect(notifier.sent.map((n) => n.message.groupLabels.cluster)).toEqual(['us']);
   });
 
+  it("holds a route's notifications inside a mute interval from the routing's time_intervals, and sends them after", async () => {
+    const { service, notifier, scheduler, clock } = setup({
+      time_intervals: [
+        { name: 'noon', time_intervals: [{ times: [{ start_time: '12:00', end_time: '12:30' }] }] },
+      ],
+      route: {
+        receiver: 'pager',
+        group_by: ['alertname'],
+        group_wait: '0s',
+        group_interval: '15m',
+        routes: [{ matchers: ['alertname="HighCPU"'], mute_time_intervals: ['noon'] }],
+      },
+    });
+    await service.onAlertEvent(firing({ alertname: 'HighCPU' }));
+    expect(notifier.sent).toHaveLength(0);
+    clock.now = T0 + 15 * 60 * SECOND;
+    for (const wake of scheduler.due(clock.now)) await service.onWake(wake.groupId);
+    expect(notifier.sent).toHaveLength(0);
+    // 12:30 is the first instant after the interval (its end is exclusive).
+    clock.now = T0 + 30 * 60 * SECOND;
+    for (const wake of scheduler.due(clock.now)) await service.onWake(wake.groupId);
+    expect(notifier.sent.map((n) => n.message.status)).toEqual(['firing']);
+  });
+
   it('acknowledges an incident, stopping repeats; refuses to acknowledge a resolved one', async () => {
     const { service, incidents, broadcasts } = setup();
     await service.onAlertEvent(firing({ alertname: 'HighCPU' }));

@@ -20,6 +20,7 @@ import {
 import { formatLabelSet, type Labels } from './labels';
 import type { Muter } from './mute';
 import { groupLabelsFor, matchRoutes, type Route, type RouteSettings } from './route';
+import { NO_TIME_INTERVALS, type TimeIntervals } from './time-intervals';
 
 /**
  * The correlator's core: Alertmanager's dispatcher, one aggregation group at a time, with no
@@ -86,6 +87,8 @@ export interface DispatchContext {
   /** The current routing tree: a group refreshes its settings from its route when the route still exists. */
   readonly routes: Route;
   readonly muter: Muter;
+  /** The routing's `time_intervals`, which routes name; none when omitted. */
+  readonly timeIntervals?: TimeIntervals;
   readonly newId: () => string;
   /** Alertmanager's `externalURL`: the dashboard's URL. */
   readonly externalURL: string;
@@ -214,6 +217,7 @@ function finish(
     const result = flush(state, {
       now: ctx.now,
       muter: ctx.muter,
+      timeIntervals: ctx.timeIntervals ?? NO_TIME_INTERVALS,
       newId: ctx.newId,
       externalURL: ctx.externalURL,
       maxAlertsPerNotification: ctx.maxAlertsPerNotification ?? 0,
@@ -292,6 +296,7 @@ function findByKey(route: Route, key: string, receiver: string): Route | undefin
   return undefined;
 }
 
+/** The settings a group keeps; interval names only when there are some, so other groups' stored form is unchanged. */
 function settingsOf(route: Route): RouteSettings {
   return {
     receiver: route.receiver,
@@ -300,6 +305,8 @@ function settingsOf(route: Route): RouteSettings {
     groupIntervalMs: route.groupIntervalMs,
     repeatIntervalMs: route.repeatIntervalMs,
     flap: route.flap,
+    ...(route.muteTimeIntervals.length > 0 ? { muteTimeIntervals: route.muteTimeIntervals } : {}),
+    ...(route.activeTimeIntervals.length > 0 ? { activeTimeIntervals: route.activeTimeIntervals } : {}),
   };
 }
 

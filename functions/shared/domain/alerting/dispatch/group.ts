@@ -10,6 +10,7 @@ import {
 import type { Labels } from './labels';
 import type { Muter } from './mute';
 import type { FlapSettings, RouteSettings } from './route';
+import { type TimeIntervals, timeMuted } from './time-intervals';
 import {
   buildWebhookMessage,
   type NotificationAttributes,
@@ -28,7 +29,10 @@ export interface GroupState {
   readonly groupId: string;
   /** Alertmanager's group key, `{}/{severity="critical"}:{alertname="HighCPU", host="web-1"}`. */
   readonly groupKey: string;
-  /** The route's `Key()` and the settings it had when last seen; refreshed from the tree on every input. */
+  /**
+   * The route's `Key()` and the settings it had when last seen; refreshed from the tree on every
+   * input. Stored before time intervals existed, `route` lacks their names: it has none.
+   */
   readonly routeKey: string;
   readonly route: RouteSettings;
   readonly groupLabels: Labels;
@@ -91,6 +95,8 @@ export const DEFAULT_MAX_ALERTS_PER_GROUP = 1_000;
 export interface FlushContext {
   readonly now: number;
   readonly muter: Muter;
+  /** The defined time intervals the route's `muteTimeIntervals`/`activeTimeIntervals` name. */
+  readonly timeIntervals: TimeIntervals;
   readonly newId: () => string;
   readonly externalURL: string;
   readonly maxAlertsPerNotification: number;
@@ -257,7 +263,11 @@ export function needsUpdate(
  *
  * 1. Each alert is presented as it is, except a flapping one, presented as the last notification
  *    said it was (or left out if no notification included it yet).
- * 2. Muted alerts (inhibited, then silenced) are left out, resolved ones too.
+ * 2. Muted alerts (inhibited, then silenced) are left out, resolved ones too. While the route's
+ *    time intervals hold notifications back ({@link timeMuted}), every alert is: Alertmanager's
+ *    TimeActiveStage/TimeMuteStage return no alerts and its MultiStage stops there, before the
+ *    DedupStage, so nothing is sent and the notification log keeps its last entry; the flush
+ *    still counts as done (resolved alerts are deleted, the next one is a group_interval later).
  * 3. If anything is left and {@link needsUpdate} says so, a notification is built; the log entry,
  *    each alert's `notified` and the incident follow.
  * 4. Resolved alerts (not flapping) are deleted, notified or not, as Alertmanager does.
@@ -269,6 +279,7 @@ export function flush(state: GroupState, ctx: FlushContext): FlushResult {
   const timeline: TimelineEntry[] = [];
   const presented: NotifiedAlert[] = [];
   const flappingNow = new Set<string>();
+  const held = timeMuted(state.route, ctx.timeIntervals, now);
   for (const alert of Object.values(state.alerts)) {
     const record = history[alert.fingerprint];
     if (record?.flappingSince !== undefined) {
@@ -279,7 +290,7 @@ export function flush(state: GroupState, ctx: FlushContext): FlushResult {
       } else flappingNow.add(alert.fingerprint);
     }
     const view = presentedView(alert, flappingNow.has(alert.fingerprint));
-    if (!view || ctx.muter.mutes(alert)) continue;
+    if (!view || held || ctx.muter.mutes(alert)) continue;
     presented.push(view);
   }
   const firing = new Set(presented.filter((a) => a.status === 'firing').map((a) => a.fingerprint));

@@ -23,10 +23,14 @@ import {
  *   - matchers: ['severity="critical"', 'env=~"prod|stage"']
  *     receiver: pager
  *     continue: true
+ *     mute_time_intervals: [weekends]        # names from time_intervals (time-intervals.ts)
+ *     active_time_intervals: [business-hours]
  * ```
  *
- * A child inherits every setting it leaves unset from its parent. `match`/`match_re` (the
- * deprecated maps) are accepted and become `=`/`=~` matchers, as Alertmanager does.
+ * A child inherits every setting it leaves unset from its parent, except the time intervals: as
+ * in Alertmanager (dispatch/route.go sets `opts.MuteTimeIntervals = cr.MuteTimeIntervals`), a
+ * route has only the ones it names. `match`/`match_re` (the deprecated maps) are accepted and
+ * become `=`/`=~` matchers, as Alertmanager does.
  */
 
 export interface FlapSettings {
@@ -46,6 +50,10 @@ export interface RouteSettings {
   readonly groupIntervalMs: number;
   readonly repeatIntervalMs: number;
   readonly flap: FlapSettings;
+  /** Interval names: no notifications while one is active. Absent: none (groups stored before they existed). */
+  readonly muteTimeIntervals?: readonly string[];
+  /** Interval names: notifications only while one is active. Absent or empty: always. */
+  readonly activeTimeIntervals?: readonly string[];
 }
 
 export interface Route extends RouteSettings {
@@ -56,6 +64,8 @@ export interface Route extends RouteSettings {
   /** Sorted as Alertmanager sorts them (name, value, type). */
   readonly matchers: readonly LabelMatcher[];
   readonly continue: boolean;
+  readonly muteTimeIntervals: readonly string[];
+  readonly activeTimeIntervals: readonly string[];
   readonly routes: readonly Route[];
 }
 
@@ -71,6 +81,8 @@ export interface RouteConfig {
   readonly repeat_interval?: string;
   readonly continue?: boolean;
   readonly flap_detection?: false | FlapDetectionConfig;
+  readonly mute_time_intervals?: readonly string[];
+  readonly active_time_intervals?: readonly string[];
   readonly routes?: readonly RouteConfig[];
 }
 
@@ -104,17 +116,20 @@ const KNOWN_KEYS = new Set([
   'repeat_interval',
   'continue',
   'flap_detection',
+  'mute_time_intervals',
+  'active_time_intervals',
   'routes',
 ]);
 
 /**
  * Parses and validates a route tree. Collects every problem before throwing one
  * {@link ValidationError} whose `issues` name each path (`route.routes[1].group_wait`).
+ * `timeIntervals` are the names defined at the top level; a route naming another is refused.
  */
-export function parseRouteTree(config: unknown): Route {
+export function parseRouteTree(config: unknown, timeIntervals: ReadonlySet<string> = new Set()): Route {
   const issues: Issue[] = [];
-  const counter = { routes: 0 };
-  const root = parseRoute(config, undefined, 'route', 'root', '', 0, issues, counter);
+  const walk = { routes: 0, timeIntervals };
+  const root = parseRoute(config, undefined, 'route', 'root', '', 0, issues, walk);
   if (isObject(config)) {
     if (typeof config.receiver !== 'string' || config.receiver === '') {
       issues.push({ path: 'route.receiver', message: 'the root route must name a default receiver' });
@@ -124,6 +139,11 @@ export function parseRouteTree(config: unknown): Route {
     }
     if (config.continue === true) {
       issues.push({ path: 'route.continue', message: 'the root route cannot have continue' });
+    }
+    for (const key of ['mute_time_intervals', 'active_time_intervals']) {
+      const names = config[key];
+      if (Array.isArray(names) && names.length > 0)
+        issues.push({ path: `route.${key}`, message: `the root route must not have ${key}` });
     }
   }
   if (issues.length > 0 || !root) {
@@ -143,15 +163,16 @@ function parseRoute(
   parentKey: string,
   depth: number,
   issues: Issue[],
-  counter: { routes: number },
+  /** Shared by the whole walk: routes seen so far, interval names defined. */
+  walk: { routes: number; readonly timeIntervals: ReadonlySet<string> },
 ): Route | undefined {
   if (!isObject(config)) {
     issues.push({ path, message: 'a route is an object' });
     return undefined;
   }
-  counter.routes++;
-  if (counter.routes > MAX_ROUTES) {
-    if (counter.routes === MAX_ROUTES + 1) issues.push({ path, message: `more than ${MAX_ROUTES} routes` });
+  walk.routes++;
+  if (walk.routes > MAX_ROUTES) {
+    if (walk.routes === MAX_ROUTES + 1) issues.push({ path, message: `more than ${MAX_ROUTES} routes` });
     return undefined;
   }
   if (depth >= MAX_ROUTE_DEPTH) {
@@ -213,6 +234,14 @@ function parseRoute(
     groupIntervalMs: duration('group_interval', inherited.groupIntervalMs),
     repeatIntervalMs: duration('repeat_interval', inherited.repeatIntervalMs),
     flap: parseFlap(config.flap_detection, inherited.flap, `${path}.flap_detection`, issues),
+    muteTimeIntervals: parseIntervalNames(config, 'mute_time_intervals', path, walk.timeIntervals, issues),
+    activeTimeIntervals: parseIntervalNames(
+      config,
+      'active_time_intervals',
+      path,
+      walk.timeIntervals,
+      issues,
+    ),
     routes: [],
   };
   if (config.routes !== undefined) {
@@ -221,7 +250,7 @@ function parseRoute(
     } else {
       const children = config.routes
         .map((child, i) =>
-          parseRoute(child, route, `${path}.routes[${i}]`, `${id}.${i}`, key, depth + 1, issues, counter),
+          parseRoute(child, route, `${path}.routes[${i}]`, `${id}.${i}`, key, depth + 1, issues, walk),
         )
         .filter((child): child is Route => child !== undefined);
       (route as { routes: readonly Route[] }).routes = children;
@@ -265,6 +294,32 @@ function parseRouteMatchers(config: Record<string, unknown>, path: string, issue
     }
   }
   return out;
+}
+
+/** A route's own interval names (never inherited), each defined at the top level. */
+function parseIntervalNames(
+  config: Record<string, unknown>,
+  key: 'mute_time_intervals' | 'active_time_intervals',
+  path: string,
+  defined: ReadonlySet<string>,
+  issues: Issue[],
+): readonly string[] {
+  const value = config[key];
+  if (value === undefined || value === null) return [];
+  if (!Array.isArray(value)) {
+    issues.push({ path: `${path}.${key}`, message: 'expected a list of time interval names' });
+    return [];
+  }
+  const names: string[] = [];
+  value.forEach((name: unknown, i) => {
+    const at = `${path}.${key}[${i}]`;
+    if (typeof name !== 'string')
+      issues.push({ path: at, message: `expected a name, not ${describe(name)}` });
+    else if (!defined.has(name))
+      issues.push({ path: at, message: `time interval ${preview(name)} is not defined in time_intervals` });
+    else names.push(name);
+  });
+  return names;
 }
 
 function parseGroupBy(value: unknown, path: string, issues: Issue[]): readonly string[] | 'all' {
