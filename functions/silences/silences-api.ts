@@ -1,3 +1,4 @@
+import { type LabelMatcher, parseMatcherText } from '../shared/domain/alerting/dispatch/labels';
 import {
   expireSilence,
   type Silence,
@@ -6,7 +7,7 @@ import {
   validateSilence,
 } from '../shared/domain/alerting/dispatch/silence';
 import type { SilenceStore } from '../shared/domain/alerting/stores';
-import { ConflictError, NotFoundError, ValidationError } from '../shared/errors';
+import { ConflictError, type Issue, NotFoundError, ValidationError } from '../shared/errors';
 import type { Clock } from '../shared/ports';
 
 /** A silence as the API shows it: ISO times and its current state, Alertmanager-style. */
@@ -100,6 +101,60 @@ export async function listSilences(
   return (await store.list())
     .map((s) => view(s, now))
     .filter((s) => state === undefined || s.status.state === state);
+}
+
+/**
+ * GET /api/v2/silences[?filter=…]: Alertmanager's `getSilences`. Each `filter` (repeated, read from
+ * the raw query string as in GET /api/v2/alerts) keeps the silences having a matcher with the same
+ * name, operator and value (`amtool silence query job=x` finds the silences on `job="x"`, not every
+ * silence that would mute such an alert). Sorted as Alertmanager sorts: active (soonest end first),
+ * then pending (soonest start first), then expired (latest end first).
+ */
+export async function listSilencesV2(
+  rawQueryString: string,
+  store: SilenceStore,
+  clock: Clock,
+): Promise<SilenceView[]> {
+  const params = new URLSearchParams(rawQueryString);
+  const issues: Issue[] = [];
+  for (const key of new Set(params.keys())) {
+    if (key !== 'filter') issues.push({ path: key, message: 'unknown parameter' });
+  }
+  const filter = params.getAll('filter').flatMap((text, i) => {
+    try {
+      return parseMatcherText(text, `filter[${i}]`);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      issues.push(...error.issues);
+      return [];
+    }
+  });
+  if (issues.length > 0) {
+    throw new ValidationError(
+      `Invalid silence query: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
+      issues,
+    );
+  }
+  const now = clock();
+  return (await store.list())
+    .filter((silence) => filter.every((wanted) => silence.matchers.some((m) => sameMatcher(wanted, m))))
+    .map((silence) => view(silence, now))
+    .sort(alertmanagerOrder);
+}
+
+function sameMatcher(wanted: LabelMatcher, m: Silence['matchers'][number]): boolean {
+  const op = m.isRegex ? (m.isEqual ? '=~' : '!~') : m.isEqual ? '=' : '!=';
+  return wanted.label === m.name && wanted.op === op && wanted.value === m.value;
+}
+
+const STATE_ORDER: Readonly<Record<SilenceState, number>> = { active: 0, pending: 1, expired: 2 };
+
+function alertmanagerOrder(a: SilenceView, b: SilenceView): number {
+  const byState = STATE_ORDER[a.status.state] - STATE_ORDER[b.status.state];
+  if (byState !== 0) return byState;
+  if (a.status.state === 'pending') return Date.parse(a.startsAt) - Date.parse(b.startsAt);
+  const byEnd = Date.parse(a.endsAt) - Date.parse(b.endsAt);
+  return a.status.state === 'expired' ? -byEnd : byEnd;
 }
 
 /** GET /api/silences/{id}. */

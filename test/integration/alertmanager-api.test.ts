@@ -128,9 +128,11 @@ describe("Alertmanager's API v2 through the local runtime", () => {
     ]);
   });
 
-  it('lets an alerts key post alerts and nothing else, and refuses malformed alerts with a 400', async () => {
+  it('lets an alerts key post and read alerts and nothing else, and refuses malformed alerts with a 400', async () => {
     const auth = { authorization: `Bearer ${alertsKey}` };
-    expect((await call(`${api}/api/v2/status`, 'GET', auth)).status).toBe(403);
+    expect((await call(`${api}/api/v2/status`, 'GET', auth)).status).toBe(200);
+    expect((await call(`${api}/api/v2/silences`, 'POST', auth, {})).status).toBe(403);
+    expect((await call(`${api}/api/incidents`, 'GET', auth)).status).toBe(403);
     expect(
       (await call(`${api}/api/metrics`, 'POST', auth, { metrics: [{ name: 'x', value: 1 }] })).status,
     ).toBe(403);

@@ -1,5 +1,5 @@
 import { type Issue, ValidationError } from '../../errors';
-import { parseAlertEvent } from './dispatch/alert';
+import { GO_ZERO_TIME, parseAlertEvent } from './dispatch/alert';
 import { fingerprint } from './fingerprint';
 
 /**
@@ -106,16 +106,18 @@ export function parsePostableAlerts(
   return alerts;
 }
 
+const GO_ZERO_TIME_MS = Date.parse(GO_ZERO_TIME);
+
 function optionalTime(value: unknown, path: string, issues: Issue[]): number | undefined {
-  // Go's zero time means "not set", as Alertmanager reads it.
-  if (value === undefined || value === null || value === '' || value === '0001-01-01T00:00:00Z')
-    return undefined;
+  if (value === undefined || value === null || value === '') return undefined;
   const ms = typeof value === 'string' && /^\d{4}-\d\d-\d\dT/.test(value) ? Date.parse(value) : Number.NaN;
   if (!Number.isFinite(ms)) {
     issues.push({ path, message: 'expected an RFC 3339 time' });
     return undefined;
   }
-  return ms;
+  // Go's zero time means "not set", as Alertmanager reads it, however it is written: amtool's
+  // `alert add` sends `0001-01-01T00:00:00.000Z` for a start or end it was not given.
+  return ms === GO_ZERO_TIME_MS ? undefined : ms;
 }
 
 function isRecord(value: unknown): boolean {

@@ -57,6 +57,24 @@ describe("parsing Alertmanager's postableAlerts", () => {
     expect(endOnly).toMatchObject({ status: 'firing', startsAt: T0, endsAt: T0 + 3 * MINUTE });
   });
 
+  it("reads Go's zero time as not set however it is written, as amtool's alert add sends it", () => {
+    const [bare, millis, offset] = parsePostableAlerts(
+      ['0001-01-01T00:00:00Z', '0001-01-01T00:00:00.000Z', '0001-01-01T00:00:00+00:00'].map((zero) => ({
+        labels,
+        startsAt: zero,
+        endsAt: zero,
+      })),
+      T0,
+    );
+    for (const alert of [bare, millis, offset]) {
+      expect(alert).toMatchObject({
+        status: 'firing',
+        startsAt: T0,
+        endsAt: T0 + DEFAULT_RESOLVE_TIMEOUT_MS,
+      });
+    }
+  });
+
   it('refuses a body that is not an array, and names every bad alert by index', () => {
     expect(() => parsePostableAlerts({ labels }, T0)).toThrow(ValidationError);
     try {
