@@ -180,4 +180,25 @@ receivers:
       { receiver: ['b'] },
     ]);
   });
+
+  it('passes time intervals through with the routing, and refuses a route naming an undefined one', () => {
+    const loaded = parseAlertmanagerConfig(`
+route:
+  receiver: a
+  routes: [{ matchers: ['team="x"'], mute_time_intervals: [weekends] }]
+time_intervals:
+  - name: weekends
+    time_intervals: [{ weekdays: ['saturday', 'sunday'], location: Europe/Berlin }]
+receivers: [{ name: a }]
+`);
+    expect(Object.keys(loaded.routing)).toEqual(['route', 'time_intervals']);
+    expect(
+      problems(`
+route:
+  receiver: a
+  routes: [{ matchers: ['team="x"'], active_time_intervals: [office_hours] }]
+receivers: [{ name: a }]
+`).join('\n'),
+    ).toMatch(/route\.routes\[0\]\.active_time_intervals.*office_hours/);
+  });
 });
