@@ -175,8 +175,7 @@ receivers:
     });
     const resources = template.toJSON().Resources as Resources;
     const correlator = functionId(resources, 'Groups, deduplicates');
-    const env = (resources[correlator]?.Properties.Environment as { Variables: Record<string, string> })
-      .Variables;
+    const env = environmentOf(resources, correlator);
     expect(Object.values(env)).toContain(JSON.stringify(loaded.routing));
     expect(() => app.synth()).not.toThrow(); // cdk-nag included
   });
@@ -195,9 +194,9 @@ receivers:
     const { stack } = build('prod', { alerting: { ...stageConfig('prod').alerting, routing } });
     const resources = Template.fromStack(stack).toJSON().Resources as Resources;
     const correlator = functionId(resources, 'Groups, deduplicates');
-    const env = (resources[correlator]?.Properties.Environment as { Variables: Record<string, string> })
-      .Variables;
-    const stored = Object.values(env).find((v) => typeof v === 'string' && v.startsWith('gzip:')) ?? '';
+    const env = environmentOf(resources, correlator);
+    const stored =
+      Object.values(env).find((v): v is string => typeof v === 'string' && v.startsWith('gzip:')) ?? '';
     expect(stored.length).toBeLessThanOrEqual(2_048);
     expect(JSON.parse(decodeRoutingEnv(stored))).toEqual(routing);
   });
@@ -215,3 +214,10 @@ receivers:
     ).toThrow(/both a stage subscription and an alertmanager.yml receiver/);
   });
 });
+
+function environmentOf(resources: Resources, fnId: string): Record<string, unknown> {
+  const environment = resources[fnId]?.Properties.Environment as
+    | { Variables?: Record<string, unknown> }
+    | undefined;
+  return environment?.Variables ?? {};
+}
