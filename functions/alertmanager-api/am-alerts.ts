@@ -1,7 +1,7 @@
 import type { RoutingSource } from '../shared/alerting/routing';
 import { routeAlert } from '../shared/domain/alerting/dispatch/dispatcher';
 import { inhibitedBy, isInhibitionSource } from '../shared/domain/alerting/dispatch/inhibit';
-import { type LabelMatcher, matchesAll, parseMatcherText } from '../shared/domain/alerting/dispatch/labels';
+import { type LabelMatcher, matchesAll, parseMatcherTexts } from '../shared/domain/alerting/dispatch/labels';
 import { isSilenced } from '../shared/domain/alerting/dispatch/silence';
 import { DEFAULT_RESOLVE_TIMEOUT_MS } from '../shared/domain/alerting/postable';
 import type { AlertRecord, AlertsView, SilenceStore } from '../shared/domain/alerting/stores';
@@ -60,15 +60,7 @@ export function parseAlertQuery(rawQueryString: string): AlertQuery {
   for (const key of new Set(params.keys())) {
     if (!PARAMS.has(key)) issues.push({ path: key, message: 'unknown parameter' });
   }
-  const filter = params.getAll('filter').flatMap((text, i) => {
-    try {
-      return parseMatcherText(text, `filter[${i}]`);
-    } catch (error) {
-      if (!(error instanceof ValidationError)) throw error;
-      issues.push(...error.issues);
-      return [];
-    }
-  });
+  const filter = parseMatcherTexts(params.getAll('filter'), 'filter', issues);
   const flag = (name: string): boolean => {
     const value = params.get(name);
     if (value === null || value === 'true') return true;

@@ -1,4 +1,4 @@
-import { type LabelMatcher, parseMatcherText } from '../shared/domain/alerting/dispatch/labels';
+import { type LabelMatcher, parseMatcherTexts } from '../shared/domain/alerting/dispatch/labels';
 import {
   expireSilence,
   type Silence,
@@ -120,15 +120,7 @@ export async function listSilencesV2(
   for (const key of new Set(params.keys())) {
     if (key !== 'filter') issues.push({ path: key, message: 'unknown parameter' });
   }
-  const filter = params.getAll('filter').flatMap((text, i) => {
-    try {
-      return parseMatcherText(text, `filter[${i}]`);
-    } catch (error) {
-      if (!(error instanceof ValidationError)) throw error;
-      issues.push(...error.issues);
-      return [];
-    }
-  });
+  const filter = parseMatcherTexts(params.getAll('filter'), 'filter', issues);
   if (issues.length > 0) {
     throw new ValidationError(
       `Invalid silence query: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,

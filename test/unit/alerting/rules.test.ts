@@ -6,32 +6,17 @@ import {
   parseRuleDuration,
   ruleSelects,
 } from '../../../functions/shared/domain/alerting/rules';
-import { type Issue, ValidationError } from '../../../functions/shared/errors';
+import type { Issue } from '../../../functions/shared/errors';
 import { parseRuleFile } from '../../../lib/rule-file';
 import { parseYaml } from '../../../lib/yaml';
+import { issuesThrownBy } from '../../support/validation';
 
 const base = { name: 'HighCpu', metric: 'cpu_usage', severity: 'critical' };
 
 /** The issues a rule input is rejected with; fails the test when it is accepted. */
-function issuesOf(input: unknown): Issue[] {
-  try {
-    parseRule(input);
-  } catch (error) {
-    if (error instanceof ValidationError) return [...error.issues];
-    throw error;
-  }
-  throw new Error(`${JSON.stringify(input)} was accepted`);
-}
-
-function fileIssues(text: string, format: 'yaml' | 'json'): Issue[] {
-  try {
-    parseRuleFile(text, format);
-  } catch (error) {
-    if (error instanceof ValidationError) return [...error.issues];
-    throw error;
-  }
-  throw new Error('the file was accepted');
-}
+const issuesOf = (input: unknown): Issue[] => issuesThrownBy(() => parseRule(input));
+const fileIssues = (text: string, format: 'yaml' | 'json'): Issue[] =>
+  issuesThrownBy(() => parseRuleFile(text, format));
 
 describe('parseRule: valid rules', () => {
   it('parses a threshold rule with defaults filled in and matchers canonicalised', () => {

@@ -1,17 +1,9 @@
 import { describe, expect, it } from 'vitest';
-import { ValidationError } from '../../../functions/shared/errors';
 import { parseAlertmanagerConfig } from '../../../lib/alertmanager-config';
+import { issueLines } from '../../support/validation';
 
 /** The problems a file is refused for, as `path: message` lines. */
-function problems(text: string): string[] {
-  try {
-    parseAlertmanagerConfig(text);
-  } catch (error) {
-    if (error instanceof ValidationError) return error.issues.map((i) => `${i.path}: ${i.message}`);
-    throw error;
-  }
-  throw new Error('the file was accepted');
-}
+const problems = (text: string) => issueLines(() => parseAlertmanagerConfig(text));
 
 const TYPICAL = `
 global:

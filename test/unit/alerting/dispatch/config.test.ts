@@ -13,18 +13,10 @@ import {
   silenceState,
   validateSilence,
 } from '../../../../functions/shared/domain/alerting/dispatch/silence';
-import { ValidationError } from '../../../../functions/shared/errors';
+import { issueLines } from '../../../support/validation';
 import { T0 } from './harness';
 
-function issuesOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ValidationError) return error.issues.map((i) => `${i.path}: ${i.message}`);
-    throw error;
-  }
-  throw new Error('expected a ValidationError');
-}
+const issuesOf = issueLines;
 
 describe('route tree', () => {
   it('applies Alertmanager defaults and lets children inherit what they leave unset', () => {

@@ -8,17 +8,9 @@ import {
   type TimeIntervals,
   timeMuted,
 } from '../../../../functions/shared/domain/alerting/dispatch/time-intervals';
-import { ValidationError } from '../../../../functions/shared/errors';
+import { issueLines } from '../../../support/validation';
 
-function issuesOf(fn: () => unknown): string[] {
-  try {
-    fn();
-  } catch (error) {
-    if (error instanceof ValidationError) return error.issues.map((i) => `${i.path}: ${i.message}`);
-    throw error;
-  }
-  throw new Error('expected a ValidationError');
-}
+const issuesOf = issueLines;
 
 /** One named interval from alertmanager.yml's `time_intervals` entries. */
 function interval(...timeIntervals: unknown[]): NamedTimeInterval {

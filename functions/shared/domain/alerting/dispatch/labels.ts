@@ -1,4 +1,4 @@
-import { ValidationError } from '../../../errors';
+import { type Issue, ValidationError } from '../../../errors';
 import { type LabelMatcher, matches, parseChannel } from '../../channels';
 import { describe, preview } from '../../ingest/inspect';
 import { LABEL_KEY_PATTERN } from '../../ingest/limits';
@@ -15,6 +15,22 @@ export type { LabelMatcher };
 
 /** The metric name the matcher text is wrapped in to reuse the channel parser. */
 const HOST_METRIC = 'alert';
+
+/**
+ * The matchers of several texts (the repeated `filter` query parameters of the v2 API), each
+ * parsed by {@link parseMatcherText} as `${name}[i]`; problems are added to `issues`.
+ */
+export function parseMatcherTexts(texts: readonly string[], name: string, issues: Issue[]): LabelMatcher[] {
+  return texts.flatMap((text, i) => {
+    try {
+      return parseMatcherText(text, `${name}[${i}]`);
+    } catch (error) {
+      if (!(error instanceof ValidationError)) throw error;
+      issues.push(...error.issues);
+      return [];
+    }
+  });
+}
 
 /**
  * Parses one Alertmanager matcher string: `severity="critical"`, `env=~"prod|stage"`, several
