@@ -9,6 +9,7 @@ import { ENV } from '../shared/env-names';
 import { httpRoute } from '../shared/handler-kit';
 import { json, parseJsonBody } from '../shared/http';
 import { listAlertGroupsV2, listAlertsV2 } from './am-alerts';
+import { alertmanagerConfigText, receiverNames } from './am-status';
 
 const env = readEnv([ENV.alertingTable]);
 const client = documentClient();
@@ -32,7 +33,8 @@ const text = (body: string) => ({
 /**
  * Alertmanager's API v2, so Prometheus and amtool can talk to Pulseboard: `POST /api/v2/alerts`
  * (alerts join the same pipeline as Pulseboard's rules), `GET /api/v2/alerts` and
- * `/api/v2/alerts/groups` (every firing alert, whatever sent it), `GET /api/v2/status`, and the
+ * `/api/v2/alerts/groups` (every firing alert, whatever sent it), `GET /api/v2/status` and
+ * `/api/v2/receivers` (from the routing in force), and the
  * `/-/healthy` and `/-/ready` probes. Silences v2 live with the silences function.
  */
 export const handler = httpRoute(async (event) => {
@@ -47,7 +49,7 @@ export const handler = httpRoute(async (event) => {
     case 'GET /api/v2/alerts/groups':
       return json(200, await listAlertGroupsV2(event.rawQueryString, queryDeps));
     case 'GET /api/v2/status': {
-      const { config } = await routing.current();
+      const current = await routing.current();
       return json(200, {
         cluster: { status: 'disabled', peers: [] },
         versionInfo: {
@@ -58,11 +60,15 @@ export const handler = httpRoute(async (event) => {
           buildDate: '',
           goVersion: '',
         },
-        // YAML is a superset of JSON: the routing in force is valid alertmanager.yml text.
-        config: { original: JSON.stringify(config, null, 2) },
+        config: { original: alertmanagerConfigText(current) },
         uptime: startedAt,
       });
     }
+    case 'GET /api/v2/receivers':
+      return json(
+        200,
+        receiverNames((await routing.current()).tree).map((name) => ({ name })),
+      );
     case 'GET /-/ready':
       return text('OK');
     default:

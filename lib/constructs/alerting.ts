@@ -115,7 +115,7 @@ export class Alerting extends Construct {
     const alertmanager = fn(
       'AlertmanagerApi',
       'alertmanager-api',
-      'Alertmanager API v2: alerts, status, probes',
+      'Alertmanager API v2: alerts, status, receivers, probes',
     );
     this.grantEvaluation(alertmanager);
     alertmanager.addEnvironment(ENV.defaultRouting, this.routingJson);
@@ -123,6 +123,7 @@ export class Alerting extends Construct {
     api.addRoute(HttpMethod.GET, '/api/v2/alerts', alertmanager);
     api.addRoute(HttpMethod.GET, '/api/v2/alerts/groups', alertmanager);
     api.addRoute(HttpMethod.GET, '/api/v2/status', alertmanager);
+    api.addRoute(HttpMethod.GET, '/api/v2/receivers', alertmanager);
     api.addRoute(HttpMethod.GET, '/-/healthy', alertmanager, { public: true });
     api.addRoute(HttpMethod.GET, '/-/ready', alertmanager, { public: true });
 

@@ -138,9 +138,25 @@ describe("real Alertmanager clients against Pulseboard's local runtime", () => {
     const key = await postJson(`${api}/api/api-keys`, { name: 'amtool and prometheus', scope: 'alerts' });
     expect(key.status).toBe(201);
     alertsKey = key.body.key;
-    // Every alert name its own group, notified at once.
+    // Every alert name its own group, notified at once. The `team` routes (no other test's alerts
+    // carry the label) give `amtool config routes` a tree; flap_detection is Pulseboard's own key.
     const routing = await requestJson(`${api}/api/alert-routing`, 'PUT', {
-      route: { receiver: 'oncall', group_by: ['alertname'], group_wait: '0s', group_interval: '1s' },
+      route: {
+        receiver: 'oncall',
+        group_by: ['alertname'],
+        group_wait: '0s',
+        group_interval: '1s',
+        routes: [
+          {
+            matchers: ['team="db"'],
+            receiver: 'dba',
+            continue: true,
+            flap_detection: false,
+            routes: [{ matchers: ['severity="critical"'], receiver: 'db-pager' }],
+          },
+          { matchers: ['team=~"web|api"'], receiver: 'web' },
+        ],
+      },
     });
     expect(routing.status).toBe(200);
 
@@ -292,6 +308,35 @@ describe("real Alertmanager clients against Pulseboard's local runtime", () => {
       // And the alert is active again.
       const again = await amtoolJson<AmAlert[]>(adminHttpConfig, 'alert', 'query', name);
       expect(again.map((a) => a.status.state)).toEqual(['active']);
+    });
+
+    it('shows and tests the routing tree in force, which amtool loads from GET /api/v2/status', async () => {
+      // Act
+      const shown = await amtool(adminHttpConfig, 'config', 'routes', 'show');
+      const tested = async (...labels: string[]) => {
+        const { code, stdout, stderr } = await amtool(adminHttpConfig, 'config', 'routes', 'test', ...labels);
+        expect(code, stderr).toBe(0);
+        return stdout.trim();
+      };
+
+      // Assess: Alertmanager's own loader accepted the config (receivers declared, no
+      // Pulseboard-only keys) and amtool resolves receivers the way Pulseboard routes.
+      expect(shown.code, shown.stderr).toBe(0);
+      expect(shown.stdout).toContain('default-route  receiver: oncall');
+      expect(shown.stdout).toContain('{team="db"}  continue: true  receiver: dba');
+      expect(shown.stdout).toContain('{severity="critical"}  receiver: db-pager');
+      expect(shown.stdout).toContain('{team=~"web|api"}  receiver: web');
+      expect(await tested('team=db', 'severity=critical')).toBe('db-pager');
+      expect(await tested('team=db')).toBe('dba');
+      expect(await tested('team=api')).toBe('web');
+      expect(await tested('job=x')).toBe('oncall');
+      const receivers = await requestJson(`${api}/api/v2/receivers`, 'GET');
+      expect(receivers.body).toEqual([
+        { name: 'oncall' },
+        { name: 'dba' },
+        { name: 'db-pager' },
+        { name: 'web' },
+      ]);
     });
 
     it('with an alerts API key: adds and queries alerts, and is refused silences with a 403', async () => {

@@ -63,6 +63,7 @@ export const ROUTE_ACCESS: Readonly<Record<string, Access>> = {
   'GET /api/v2/alerts': 'alerts_read',
   'GET /api/v2/alerts/groups': 'alerts_read',
   'GET /api/v2/status': 'alerts_read',
+  'GET /api/v2/receivers': 'alerts_read',
   'GET /api/v2/silences': 'alerts_read',
   'POST /api/v2/silences': 'editor',
   'GET /api/v2/silence/{id}': 'alerts_read',
