@@ -15,13 +15,12 @@
  * polling that waits for them does not enter the figures.
  */
 import { randomUUID } from 'node:crypto';
-import { ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { parseAlertmanagerConfig } from '../lib/alertmanager-config';
 import { startLocalRuntime } from '../local/runtime';
 import { synthesize } from '../local/synth';
 import { ALERTMANAGER_BIN, startAlertmanager } from '../test/support/alertmanager';
 import { requestJson, signIn, useToken, waitFor } from '../test/support/clients';
-import { subscribeToNotifications } from '../test/support/notifications';
+import { receiveEnvelopes, subscribeToNotifications } from '../test/support/notifications';
 import { percentile, record } from './record';
 
 const ALERTS = Number(process.env.BENCH_ALERTS ?? 60);
@@ -72,30 +71,11 @@ try {
 
   /** Pulseboard's notifications by host: the envelope's Timestamp and when the queue handed it over. */
   const ours = new Map<string, { published: number; received: number }>();
-  const stopReceiving = new AbortController();
-  const receiving = (async () => {
-    while (!stopReceiving.signal.aborted) {
-      const { Messages = [] } = await sqs
-        .send(
-          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
-          {
-            abortSignal: stopReceiving.signal,
-          },
-        )
-        .catch(() => ({ Messages: [] }));
-      const received = Date.now();
-      for (const message of Messages) {
-        const envelope = JSON.parse(message.Body ?? '{}') as { Timestamp: string; Message: string };
-        const host =
-          (JSON.parse(envelope.Message) as { groupLabels: { host?: string } }).groupLabels.host ?? '';
-        ours.set(host, { published: Date.parse(envelope.Timestamp), received });
-      }
-    }
-  })();
-  cleanUps.push(async () => {
-    stopReceiving.abort();
-    await receiving;
+  const receiving = receiveEnvelopes(sqs, queueUrl, (envelope, received) => {
+    const host = (JSON.parse(envelope.Message) as { groupLabels: { host?: string } }).groupLabels.host ?? '';
+    ours.set(host, { published: Date.parse(envelope.Timestamp), received });
   });
+  cleanUps.push(() => receiving.stop());
 
   const post = (url: string, headers: Record<string, string>, alert: unknown) =>
     fetch(`${url}/api/v2/alerts`, {

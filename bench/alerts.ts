@@ -19,7 +19,6 @@ import { randomUUID } from 'node:crypto';
 import { once } from 'node:events';
 import type { AddressInfo } from 'node:net';
 import * as net from 'node:net';
-import { DeleteMessageBatchCommand, ReceiveMessageCommand } from '@aws-sdk/client-sqs';
 import { startFauxqs } from 'fauxqs';
 import WebSocket from 'ws';
 import { fingerprint } from '../functions/shared/domain/alerting/fingerprint';
@@ -27,7 +26,7 @@ import { startDynamoDbLocal } from '../local/dynamodb-local';
 import { LOCAL_REGION, startLocalRuntime } from '../local/runtime';
 import { synthesize } from '../local/synth';
 import { authHeaders, requestJson as request, signIn, useToken } from '../test/support/clients';
-import { subscribeToNotifications } from '../test/support/notifications';
+import { receiveEnvelopes, subscribeToNotifications } from '../test/support/notifications';
 import { percentile, record } from './record';
 
 const ALERTS = Number(process.env.BENCH_ALERTS ?? 100);
@@ -187,49 +186,24 @@ try {
   cleanUps.push(() => sqs.destroy());
   /** Notifications by host: the envelope's Timestamp and when the queue handed it over. */
   const notifications = new Map<string, { published: number; received: number; status: string }>();
-  const stopReceiving = new AbortController();
-  const receiving = (async () => {
-    while (!stopReceiving.signal.aborted) {
-      const { Messages = [] } = await sqs
-        .send(
-          new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
-          {
-            abortSignal: stopReceiving.signal,
-          },
-        )
-        .catch((error: unknown) => {
-          if (stopReceiving.signal.aborted) return { Messages: [] };
-          throw error;
-        });
-      const received = now();
-      for (const message of Messages) {
-        const envelope = JSON.parse(message.Body ?? '{}') as { Timestamp: string; Message: string };
-        const body = JSON.parse(envelope.Message) as { status: string; groupLabels: { host?: string } };
-        const host = body.groupLabels.host;
-        if (host && !notifications.has(host)) {
-          notifications.set(host, {
-            published: Date.parse(envelope.Timestamp),
-            received,
-            status: body.status,
-          });
-        }
+  const receiving = receiveEnvelopes(
+    sqs,
+    queueUrl,
+    (envelope, received) => {
+      const body = JSON.parse(envelope.Message) as { status: string; groupLabels: { host?: string } };
+      const host = body.groupLabels.host;
+      if (host && !notifications.has(host)) {
+        notifications.set(host, { published: Date.parse(envelope.Timestamp), received, status: body.status });
       }
-      if (Messages.length > 0) {
-        await sqs.send(
-          new DeleteMessageBatchCommand({
-            QueueUrl: queueUrl,
-            Entries: Messages.map((m, n) => ({ Id: `m${n}`, ReceiptHandle: m.ReceiptHandle })),
-          }),
-        );
-      }
-    }
-  })().catch((error: unknown) => {
-    observerError = error as Error;
-  });
-  cleanUps.push(async () => {
-    stopReceiving.abort();
-    await receiving;
-  });
+    },
+    {
+      clock: now,
+      onError: (error) => {
+        observerError = error;
+      },
+    },
+  );
+  cleanUps.push(() => receiving.stop());
 
   const ws = new WebSocket(runtime.urls.WebSocketUrl, { headers: authHeaders() });
   ws.on('error', (error) => {

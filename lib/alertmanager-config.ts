@@ -23,9 +23,12 @@ export interface AlertmanagerConfig {
   readonly warnings: readonly Issue[];
 }
 
+/** `http` only for a loopback address, which the local runtime delivers to. */
+export type SubscriptionKind = 'email' | 'https' | 'http';
+
 /** One topic subscription; an endpoint several receivers name is subscribed once, for all of them. */
 export interface ReceiverSubscription {
-  readonly protocol: 'email' | 'https';
+  readonly protocol: SubscriptionKind;
   readonly endpoint: string;
   readonly receivers: readonly string[];
   /**
@@ -143,7 +146,7 @@ function checkGlobal(global: unknown, issues: Issue[], warnings: Issue[]): void 
 
 interface ParsedReceiver {
   readonly name: string;
-  readonly targets: readonly { protocol: 'email' | 'https'; endpoint: string; sendResolved: boolean }[];
+  readonly targets: readonly { protocol: SubscriptionKind; endpoint: string; sendResolved: boolean }[];
 }
 
 function parseReceivers(value: unknown, issues: Issue[], warnings: Issue[]): ParsedReceiver[] {
@@ -184,7 +187,7 @@ function parseReceivers(value: unknown, issues: Issue[], warnings: Issue[]): Par
         const entryPath = `${at}[${j}]`;
         if (!isObject(entry)) issues.push({ path: entryPath, message: 'expected a mapping' });
         else if (key === 'email_configs') targets.push(...emailTargets(entry, entryPath, issues, warnings));
-        else targets.push(...webhookTargets(entry, entryPath, issues));
+        else targets.push(...webhookTargets(entry, entryPath, issues, warnings));
       });
     }
     out.push({ name, targets });
@@ -226,7 +229,10 @@ function emailTargets(entry: Record<string, unknown>, path: string, issues: Issu
   return addresses.map((endpoint) => ({ protocol: 'email' as const, endpoint, sendResolved }));
 }
 
-function webhookTargets(entry: Record<string, unknown>, path: string, issues: Issue[]) {
+/** Hosts only the machine itself reaches: the local runtime delivers to them, nothing else can. */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+
+function webhookTargets(entry: Record<string, unknown>, path: string, issues: Issue[], warnings: Issue[]) {
   const sendResolved = readSendResolved(entry, path, true, issues);
   for (const key of Object.keys(entry)) {
     if (key === 'url' || key === 'send_resolved') continue;
@@ -253,10 +259,19 @@ function webhookTargets(entry: Record<string, unknown>, path: string, issues: Is
     issues.push({ path: `${path}.url`, message: 'a webhook receiver needs url: https://…' });
     return [];
   }
+  if (url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname)) {
+    // A webhook receiver on the developer's machine, for `npm start`: SNS in AWS cannot reach it.
+    warnings.push({
+      path: `${path}.url`,
+      message: 'a loopback address: only the local runtime (npm start) delivers to it; SNS in AWS cannot',
+    });
+    return [{ protocol: 'http' as const, endpoint: String(entry.url), sendResolved }];
+  }
   if (url.protocol !== 'https:') {
     issues.push({
       path: `${path}.url`,
-      message: 'webhooks must use https://: notifications leave the account',
+      message:
+        'webhooks must use https:// (http:// only on a loopback address): notifications leave the account',
     });
     return [];
   }
@@ -274,7 +289,7 @@ function readSendResolved(entry: Record<string, unknown>, path: string, fallback
 function subscriptionsFor(receivers: readonly ParsedReceiver[]): ReceiverSubscription[] {
   const byEndpoint = new Map<
     string,
-    { protocol: 'email' | 'https'; endpoint: string; all: string[]; firing: string[] }
+    { protocol: SubscriptionKind; endpoint: string; all: string[]; firing: string[] }
   >();
   for (const receiver of receivers) {
     for (const target of receiver.targets) {
@@ -295,7 +310,7 @@ function subscriptionsFor(receivers: readonly ParsedReceiver[]): ReceiverSubscri
       endpoint,
       receivers: [...all, ...firing],
       filterPolicy: filterPolicy as Record<string, unknown>,
-      rawMessageDelivery: protocol === 'https',
+      rawMessageDelivery: protocol !== 'email',
     };
   });
 }

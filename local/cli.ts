@@ -7,7 +7,7 @@
  *   --no-agent     do not push this machine's metrics
  *   --no-notifications  do not print SNS notifications
  *   --verbose      show DEBUG lines from the functions
- *   --alertmanager-config <file>  synthesize with this alertmanager.yml (its routing becomes the default)
+ *   --alertmanager-config <file>  synthesize with this alertmanager.yml (its routing becomes the default; its webhooks are called)
  */
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';

@@ -7,17 +7,7 @@
  * notification through the runtime's log and deletes it. FIFO topics get a FIFO queue, as SNS
  * requires. Everything goes through the SNS and SQS APIs, so fauxqs and LocalStack behave alike.
  */
-import { SNSClient, SubscribeCommand, UnsubscribeCommand } from '@aws-sdk/client-sns';
-import {
-  CreateQueueCommand,
-  DeleteMessageBatchCommand,
-  DeleteQueueCommand,
-  GetQueueAttributesCommand,
-  type Message,
-  ReceiveMessageCommand,
-  SQSClient,
-} from '@aws-sdk/client-sqs';
-import { pause } from './event-source-mappings';
+import { type SnsEnvelope, startTopicTap, type TopicTap } from './topic-tap';
 import type { CfnTemplate, Resolver } from './types';
 
 export const NOTIFICATION_QUEUE_NAME = 'pulseboard-local-notifications';
@@ -47,16 +37,6 @@ export interface NotificationConsole {
   readonly queueUrls: readonly string[];
   /** Stops polling, then unsubscribes and deletes the local queues (best effort). */
   stop(): Promise<void>;
-}
-
-/** The JSON SNS puts in an SQS message when raw delivery is off. */
-interface SnsEnvelope {
-  readonly Type: string;
-  readonly MessageId?: string;
-  readonly TopicArn?: string;
-  readonly Subject?: string;
-  readonly Message: string;
-  readonly MessageAttributes?: Record<string, { Type?: string; Value?: string }>;
 }
 
 /** Alertmanager's webhook payload (version 4), as Pulseboard publishes it. */
@@ -162,111 +142,39 @@ export async function startNotificationConsole(
   if (topics.length === 0) return { topicArns: [], queueUrls: [], stop: async () => {} };
 
   const region = opts.region ?? 'us-east-1';
-  const waitTimeSeconds = Math.min(20, Math.max(1, Math.round(opts.waitTimeSeconds ?? 1)));
-  const errorBackoffMs = opts.errorBackoffMs ?? 1000;
   const baseName = opts.queueName ?? NOTIFICATION_QUEUE_NAME;
-  const clientConfig = {
-    endpoint: opts.endpoint,
-    region,
-    credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-  };
-  const sqs = new SQSClient(clientConfig);
-  const sns = new SNSClient(clientConfig);
-  const queueUrls: string[] = [];
-  const subscriptionArns: string[] = [];
-
-  async function cleanUp(): Promise<void> {
-    for (const arn of subscriptionArns.splice(0)) {
-      await sns
-        .send(new UnsubscribeCommand({ SubscriptionArn: arn }))
-        .catch((error: unknown) => log(`notifications: unsubscribe failed: ${(error as Error).message}`));
-    }
-    for (const url of queueUrls) {
-      await sqs
-        .send(new DeleteQueueCommand({ QueueUrl: url }))
-        .catch((error: unknown) => log(`notifications: queue not deleted: ${(error as Error).message}`));
-    }
-    sqs.destroy();
-    sns.destroy();
-  }
-
+  const taps: TopicTap[] = [];
   try {
     for (const fifo of [false, true]) {
       const group = topics.filter((t) => t.fifo === fifo);
       if (group.length === 0) continue;
-      const { QueueUrl: queueUrl = '' } = await sqs.send(
-        new CreateQueueCommand({
-          QueueName: fifo ? `${baseName}.fifo` : baseName,
-          Attributes: fifo ? { FifoQueue: 'true', ContentBasedDeduplication: 'true' } : {},
+      taps.push(
+        await startTopicTap({
+          endpoint: opts.endpoint,
+          region,
+          queueName: baseName,
+          fifo,
+          topics: group.map((topic) => ({ topicArn: topic.arn })),
+          label: 'notifications',
+          log,
+          waitTimeSeconds: opts.waitTimeSeconds,
+          errorBackoffMs: opts.errorBackoffMs,
+          handle: async (message) => {
+            log(formatNotificationLine(message.Body ?? ''));
+            return 'done';
+          },
         }),
       );
-      queueUrls.push(queueUrl);
-      const { Attributes } = await sqs.send(
-        new GetQueueAttributesCommand({ QueueUrl: queueUrl, AttributeNames: ['QueueArn'] }),
-      );
-      for (const topic of group) {
-        const { SubscriptionArn } = await sns.send(
-          new SubscribeCommand({
-            TopicArn: topic.arn,
-            Protocol: 'sqs',
-            Endpoint: Attributes?.QueueArn ?? '',
-            ReturnSubscriptionArn: true,
-          }),
-        );
-        if (SubscriptionArn) subscriptionArns.push(SubscriptionArn);
-      }
     }
   } catch (error) {
-    await cleanUp();
+    await Promise.allSettled(taps.map((tap) => tap.stop()));
     throw error;
   }
-
-  const abort = new AbortController();
-  const { signal } = abort;
-
-  async function show(queueUrl: string, messages: readonly Message[]): Promise<void> {
-    for (const message of messages) log(formatNotificationLine(message.Body ?? ''));
-    const { Failed = [] } = await sqs.send(
-      new DeleteMessageBatchCommand({
-        QueueUrl: queueUrl,
-        Entries: messages.map((m, n) => ({ Id: `m${n}`, ReceiptHandle: m.ReceiptHandle })),
-      }),
-    );
-    for (const f of Failed) log(`notifications: delete failed: ${f.Code}: ${f.Message}`);
-  }
-
-  async function poll(queueUrl: string): Promise<void> {
-    let lastError: string | undefined;
-    while (!signal.aborted) {
-      try {
-        const { Messages = [] } = await sqs.send(
-          new ReceiveMessageCommand({
-            QueueUrl: queueUrl,
-            MaxNumberOfMessages: 10,
-            WaitTimeSeconds: waitTimeSeconds,
-          }),
-          { abortSignal: signal },
-        );
-        lastError = undefined;
-        if (Messages.length > 0) await show(queueUrl, Messages);
-      } catch (error) {
-        if (signal.aborted) return;
-        const message = (error as Error).message;
-        if (message !== lastError) log(`notifications: receive failed: ${message}`);
-        lastError = message;
-        await pause(errorBackoffMs, signal);
-      }
-    }
-  }
-
-  const loops = queueUrls.map((url) => poll(url));
   return {
     topicArns: topics.map((t) => t.arn),
-    queueUrls: [...queueUrls],
+    queueUrls: taps.map((tap) => tap.queueUrl),
     async stop() {
-      abort.abort();
-      await Promise.allSettled(loops);
-      await cleanUp();
+      await Promise.allSettled(taps.map((tap) => tap.stop()));
     },
   };
 }

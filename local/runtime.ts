@@ -9,6 +9,7 @@ import { createTablesFromTemplate, type DynamoDbLocal, startDynamoDbLocal } from
 import { startEventSourceMappings } from './event-source-mappings';
 import { type LocalEventBridge, startEventBridge } from './eventbridge';
 import { type GatewayLimits, type RunningGateway, startGateway, WEBSOCKET_PATH } from './gateway';
+import { startHttpSubscriptions } from './http-subscriptions';
 import { createResolver } from './intrinsics';
 import { createLambdaRuntime, type LambdaRuntime } from './lambda-runtime';
 import { startNotificationConsole } from './notification-console';
@@ -212,6 +213,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       });
       stoppers.push(notifications.stop);
     }
+
+    // fauxqs delivers only to SQS: HTTP/S subscriptions (alertmanager.yml webhooks) are POSTed from here.
+    const httpSubscriptions = await startHttpSubscriptions({
+      template,
+      resolver,
+      endpoint: sns.endpoint,
+      region: LOCAL_REGION,
+      log,
+    });
+    stoppers.push(httpSubscriptions.stop);
 
     const gateway: RunningGateway = await startGateway({
       port,

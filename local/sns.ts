@@ -1,5 +1,6 @@
 /**
- * SNS and SQS for the local runtime: the template's queues, topics and SQS subscriptions,
+ * SNS and SQS for the local runtime: the template's queues, topics and SQS subscriptions (HTTP/S
+ * ones are local/http-subscriptions.ts's),
  * provisioned through the SNS/SQS APIs on any endpoint: fauxqs in process by default, or an
  * external one such as LocalStack (`npm start -- --engines http://localhost:4566`).
  *
@@ -160,9 +161,11 @@ export async function provisionMessaging(
       const protocol = String(p.Protocol ?? '').toLowerCase();
       const topic = arnName(String(p.TopicArn ?? ''));
       const endpoint = String(p.Endpoint ?? '');
+      // HTTP and HTTPS subscriptions are delivered by local/http-subscriptions.ts.
+      if (protocol === 'http' || protocol === 'https') continue;
       if (protocol !== 'sqs') {
         log(
-          `SNS subscription ${id} (${protocol} → ${endpoint}) is not delivered locally: only sqs subscriptions are`,
+          `SNS subscription ${id} (${protocol} → ${endpoint}) is not delivered locally: the notification console shows what it would receive`,
         );
         continue;
       }

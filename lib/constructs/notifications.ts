@@ -3,7 +3,14 @@ import { Alias } from 'aws-cdk-lib/aws-kms';
 import { type CfnSubscription, Subscription, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription, UrlSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
 import { Construct } from 'constructs';
+import type { SubscriptionKind } from '../alertmanager-config';
 import type { StageConfig } from '../config';
+
+const PROTOCOLS: Record<SubscriptionKind, SubscriptionProtocol> = {
+  email: SubscriptionProtocol.EMAIL,
+  https: SubscriptionProtocol.HTTPS,
+  http: SubscriptionProtocol.HTTP,
+};
 
 export interface NotificationsProps {
   readonly config: StageConfig;
@@ -47,7 +54,7 @@ export class Notifications extends Construct {
         .slice(0, 12);
       const subscription = new Subscription(this, `Receiver${id}`, {
         topic: this.topic,
-        protocol: target.protocol === 'email' ? SubscriptionProtocol.EMAIL : SubscriptionProtocol.HTTPS,
+        protocol: PROTOCOLS[target.protocol],
         endpoint: target.endpoint,
         rawMessageDelivery: target.rawMessageDelivery || undefined,
       });

@@ -1,6 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { ListTopicsCommand, SNSClient, SubscribeCommand } from '@aws-sdk/client-sns';
-import { CreateQueueCommand, GetQueueAttributesCommand, SQSClient } from '@aws-sdk/client-sqs';
+import {
+  CreateQueueCommand,
+  DeleteMessageBatchCommand,
+  GetQueueAttributesCommand,
+  ReceiveMessageCommand,
+  SQSClient,
+} from '@aws-sdk/client-sqs';
 
 /**
  * A new queue subscribed to the stack's notifications topic on an SNS/SQS endpoint (fauxqs or
@@ -43,4 +49,52 @@ export async function subscribeToNotifications(
   } finally {
     sns.destroy();
   }
+}
+
+/** The SNS envelope a queue subscribed without raw delivery receives. */
+export interface NotificationEnvelope {
+  readonly MessageId: string;
+  readonly Timestamp: string;
+  readonly Message: string;
+}
+
+/**
+ * Long-polls a queue from `subscribeToNotifications` until stopped: hands over each envelope with
+ * the moment its batch arrived (`clock`, default `Date.now`), then deletes the batch. A failure
+ * other than the stop goes to `onError` and ends the loop.
+ */
+export function receiveEnvelopes(
+  sqs: SQSClient,
+  queueUrl: string,
+  onEnvelope: (envelope: NotificationEnvelope, receivedAt: number) => void,
+  options: { readonly clock?: () => number; readonly onError?: (error: Error) => void } = {},
+): { stop(): Promise<void> } {
+  const clock = options.clock ?? Date.now;
+  const stopping = new AbortController();
+  const loop = (async () => {
+    while (!stopping.signal.aborted) {
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({ QueueUrl: queueUrl, MaxNumberOfMessages: 10, WaitTimeSeconds: 1 }),
+        { abortSignal: stopping.signal },
+      );
+      const receivedAt = clock();
+      for (const message of Messages) onEnvelope(JSON.parse(message.Body ?? '{}'), receivedAt);
+      if (Messages.length > 0) {
+        await sqs.send(
+          new DeleteMessageBatchCommand({
+            QueueUrl: queueUrl,
+            Entries: Messages.map((m, n) => ({ Id: `m${n}`, ReceiptHandle: m.ReceiptHandle })),
+          }),
+        );
+      }
+    }
+  })().catch((error: unknown) => {
+    if (!stopping.signal.aborted) options.onError?.(error as Error);
+  });
+  return {
+    async stop() {
+      stopping.abort();
+      await loop;
+    },
+  };
 }

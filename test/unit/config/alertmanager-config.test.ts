@@ -112,8 +112,48 @@ receivers:
       'receivers[0].slack_configs: slack receivers are not supported: use email or a webhook (an HTTPS subscription)',
       'receivers[0].webhook_configs[0].http_config: not supported: SNS cannot send custom auth headers or TLS settings; put basic auth credentials in the https URL',
       'receivers[0].webhook_configs[0].max_alerts: not supported: Pulseboard truncates at its own notification size limit',
-      'receivers[0].webhook_configs[0].url: webhooks must use https://: notifications leave the account',
+      'receivers[0].webhook_configs[0].url: webhooks must use https:// (http:// only on a loopback address): notifications leave the account',
       'receivers[0].email_configs[0].html: not supported: the email is the SNS notification (subject line and webhook JSON)',
+    ]);
+  });
+
+  it('accepts an http:// webhook on a loopback address, which only the local runtime delivers to, with a warning', () => {
+    const loaded = parseAlertmanagerConfig(`
+route: { receiver: local }
+receivers:
+  - name: local
+    webhook_configs:
+      - url: http://127.0.0.1:9099/hook
+      - url: http://localhost:9099/other
+        send_resolved: false
+`);
+    expect(loaded.subscriptions).toEqual([
+      {
+        protocol: 'http',
+        endpoint: 'http://127.0.0.1:9099/hook',
+        receivers: ['local'],
+        filterPolicy: { receiver: ['local'] },
+        rawMessageDelivery: true,
+      },
+      {
+        protocol: 'http',
+        endpoint: 'http://localhost:9099/other',
+        receivers: ['local'],
+        filterPolicy: { receiver: ['local'], status: ['firing'] },
+        rawMessageDelivery: true,
+      },
+    ]);
+    expect(loaded.warnings.map((w) => `${w.path}: ${w.message}`)).toEqual([
+      'receivers[0].webhook_configs[0].url: a loopback address: only the local runtime (npm start) delivers to it; SNS in AWS cannot',
+      'receivers[0].webhook_configs[1].url: a loopback address: only the local runtime (npm start) delivers to it; SNS in AWS cannot',
+    ]);
+    // Anything else over plain http still leaves the machine in clear text.
+    expect(
+      problems(
+        'route: { receiver: r }\nreceivers: [{ name: r, webhook_configs: [{ url: "http://10.0.0.1/x" }] }]',
+      ),
+    ).toEqual([
+      'receivers[0].webhook_configs[0].url: webhooks must use https:// (http:// only on a loopback address): notifications leave the account',
     ]);
   });
 
