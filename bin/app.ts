@@ -1,9 +1,8 @@
-import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App, Validations } from 'aws-cdk-lib';
 import { AwsSolutionsChecks } from 'cdk-nag';
-import { parseAlertmanagerConfig } from '../lib/alertmanager-config';
+import { loadAlertmanagerFile } from '../lib/alertmanager-config';
 import { stackName, stageConfig, withAlertmanagerConfig } from '../lib/config';
 import { PulseboardStack } from '../lib/pulseboard-stack';
 
@@ -15,7 +14,7 @@ const stage = stageConfig(app.node.tryGetContext('stage') ?? 'dev');
 const alertmanagerFile: unknown = app.node.tryGetContext('alertmanagerConfig');
 const config =
   typeof alertmanagerFile === 'string' && alertmanagerFile !== ''
-    ? withAlertmanagerConfig(stage, loadAlertmanagerFile(alertmanagerFile))
+    ? withAlertmanagerConfig(stage, loadWithWarnings(alertmanagerFile))
     : stage;
 
 // Env-agnostic: `cdk deploy` targets the account and region of the caller's credentials.
@@ -28,8 +27,8 @@ new PulseboardStack(app, stackName(config.stage), {
 Validations.of(app).addPlugins(new AwsSolutionsChecks(app));
 app.synth();
 
-function loadAlertmanagerFile(file: string) {
-  const loaded = parseAlertmanagerConfig(readFileSync(path.resolve(file), 'utf8'));
+function loadWithWarnings(file: string) {
+  const loaded = loadAlertmanagerFile(path.resolve(file));
   for (const warning of loaded.warnings) console.warn(`${file}: ${warning.path}: ${warning.message}`);
   return loaded;
 }

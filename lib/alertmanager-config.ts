@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { parseRouting } from '../functions/shared/alerting/routing';
 import type { Route } from '../functions/shared/domain/alerting/dispatch/route';
 import type { RoutingConfig } from '../functions/shared/domain/alerting/stores';
@@ -329,4 +330,19 @@ function quote(text: string): string {
 
 function isObject(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/**
+ * Reads and parses an alertmanager.yml from disk, for the CLIs and the CDK app. A refusal throws
+ * an Error whose message names the file and lists every problem, one per line.
+ */
+export function loadAlertmanagerFile(file: string): AlertmanagerConfig {
+  try {
+    return parseAlertmanagerConfig(readFileSync(file, 'utf8'));
+  } catch (error) {
+    if (!(error instanceof ValidationError)) throw error;
+    const lines =
+      error.issues.length > 0 ? error.issues.map((i) => `${i.path}: ${i.message}`) : [error.message];
+    throw new Error(`${file} cannot be loaded:\n${lines.map((line) => `  ${line}`).join('\n')}`);
+  }
 }

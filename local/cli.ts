@@ -12,6 +12,7 @@
 import { mkdirSync } from 'node:fs';
 import * as path from 'node:path';
 import { parseArgs } from 'node:util';
+import { loadAlertmanagerFile } from '../lib/alertmanager-config';
 import { type LocalRuntime, startLocalRuntime } from './runtime';
 import { PROJECT_ROOT, synthesize } from './synth';
 
@@ -77,6 +78,16 @@ async function main() {
   const assemblyDir = path.join(PROJECT_ROOT, '.pulseboard', 'cdk.out');
   mkdirSync(assemblyDir, { recursive: true });
   const alertmanagerConfig = options['alertmanager-config'];
+  if (alertmanagerConfig) {
+    // Read here too, so a refusal reads as the file's problems, not as a failed synth.
+    try {
+      const loaded = loadAlertmanagerFile(path.resolve(alertmanagerConfig));
+      for (const w of loaded.warnings) console.log(`  ${alertmanagerConfig}: ${w.path}: ${w.message}`);
+    } catch (error) {
+      console.error((error as Error).message);
+      process.exit(2);
+    }
+  }
   await synthesize({
     outDir: assemblyDir,
     context: alertmanagerConfig ? { alertmanagerConfig: path.resolve(alertmanagerConfig) } : {},

@@ -10,10 +10,8 @@
  * are infrastructure: deploy with `-c alertmanagerConfig=<file>` to create them (and to make the
  * file's routing the stage's default).
  */
-import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
-import { ValidationError } from '../functions/shared/errors';
-import { type AlertmanagerConfig, parseAlertmanagerConfig } from '../lib/alertmanager-config';
+import { type AlertmanagerConfig, loadAlertmanagerFile } from '../lib/alertmanager-config';
 
 const USAGE = [
   'usage: npm run alertmanager -- check <alertmanager.yml>',
@@ -35,11 +33,9 @@ async function main(): Promise<number> {
   }
   let loaded: AlertmanagerConfig;
   try {
-    loaded = parseAlertmanagerConfig(readFileSync(file, 'utf8'));
+    loaded = loadAlertmanagerFile(file);
   } catch (error) {
-    if (!(error instanceof ValidationError)) throw error;
-    console.error(`${file} cannot be loaded:`);
-    for (const issue of error.issues) console.error(`  ${issue.path}: ${issue.message}`);
+    console.error((error as Error).message);
     return 1;
   }
   for (const warning of loaded.warnings) console.warn(`warning: ${warning.path}: ${warning.message}`);

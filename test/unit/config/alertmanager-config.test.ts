@@ -1,5 +1,8 @@
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseAlertmanagerConfig } from '../../../lib/alertmanager-config';
+import { loadAlertmanagerFile, parseAlertmanagerConfig } from '../../../lib/alertmanager-config';
 import { issueLines } from '../../support/validation';
 
 /** The problems a file is refused for, as `path: message` lines. */
@@ -232,5 +235,30 @@ route:
 receivers: [{ name: a }]
 `).join('\n'),
     ).toMatch(/route\.routes\[0\]\.active_time_intervals.*office_hours/);
+  });
+});
+
+describe('loadAlertmanagerFile', () => {
+  it('reads a file, and refuses one with a message naming it and listing each problem on its own line', () => {
+    const dir = mkdtempSync(path.join(tmpdir(), 'am-file-'));
+    try {
+      const good = path.join(dir, 'good.yml');
+      const bad = path.join(dir, 'bad.yml');
+      writeFileSync(good, 'route: { receiver: r }\nreceivers: [{ name: r }]\n');
+      writeFileSync(
+        bad,
+        'route: { receiver: r, rainbow: 1 }\nreceivers: [{ name: r, slack_configs: [{}] }]\n',
+      );
+      expect(loadAlertmanagerFile(good).receivers).toEqual(['r']);
+      expect(() => loadAlertmanagerFile(bad)).toThrow(
+        [
+          `${bad} cannot be loaded:`,
+          '  route.rainbow: unknown setting',
+          '  receivers[0].slack_configs: slack receivers are not supported: use email or a webhook (an HTTPS subscription)',
+        ].join('\n'),
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
