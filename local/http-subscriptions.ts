@@ -3,7 +3,8 @@
  * subscriptions but delivers only to SQS, so each one of the template gets a local queue subscribed
  * to its topic with the same filter policy; a poller POSTs what arrives to the endpoint as SNS
  * would: the same headers, the raw message or the JSON envelope, and SNS's default HTTP/S retry
- * policy (3 retries, 20 s apart, on a 5xx, a timeout or a refused connection).
+ * policy (3 retries, 20 s apart, on a 5xx, a timeout or a refused connection), then the
+ * subscription's dead-letter queue (RedrivePolicy) when it has one.
  *
  * Differences from SNS, on purpose: the subscription is not confirmed first (the endpoint gets no
  * SubscriptionConfirmation and nothing has to visit a SubscribeURL), and envelopes are not signed.
@@ -27,6 +28,8 @@ export interface HttpSubscription {
   readonly raw: boolean;
   /** FilterPolicy and FilterPolicyScope, as the queue's subscription takes them. */
   readonly filterAttributes: Readonly<Record<string, string>>;
+  /** The RedrivePolicy's queue: where a notification goes when delivery is given up. */
+  readonly deadLetterTargetArn?: string;
 }
 
 /** The template's HTTP and HTTPS subscriptions, resolved. */
@@ -40,6 +43,9 @@ export function httpSubscriptionsOf(template: CfnTemplate, resolver: Resolver): 
     const filterAttributes: Record<string, string> = {};
     if (p.FilterPolicy !== undefined) filterAttributes.FilterPolicy = text(p.FilterPolicy);
     if (p.FilterPolicyScope !== undefined) filterAttributes.FilterPolicyScope = text(p.FilterPolicyScope);
+    const redrive = (typeof p.RedrivePolicy === 'string' ? JSON.parse(p.RedrivePolicy) : p.RedrivePolicy) as
+      | { deadLetterTargetArn?: unknown }
+      | undefined;
     found.push({
       id,
       topicArn: String(p.TopicArn ?? ''),
@@ -47,6 +53,9 @@ export function httpSubscriptionsOf(template: CfnTemplate, resolver: Resolver): 
       endpoint: String(p.Endpoint ?? ''),
       raw: String(p.RawMessageDelivery ?? false) === 'true',
       filterAttributes,
+      ...(typeof redrive?.deadLetterTargetArn === 'string'
+        ? { deadLetterTargetArn: redrive.deadLetterTargetArn }
+        : {}),
     });
   }
   return found;
@@ -100,6 +109,8 @@ export interface StartHttpSubscriptionsOptions {
   readonly log: (line: string) => void;
   /** Default SNS's: 3 retries, 20 s apart. */
   readonly retry?: { readonly retries: number; readonly delaySeconds: number };
+  /** Enqueues on a dead-letter queue by ARN (`LocalSns.sendToQueue`). */
+  readonly sendToQueue: (queueArn: string, body: string, attributes: Record<string, string>) => void;
 }
 
 export interface HttpSubscriptions {
@@ -137,7 +148,13 @@ export async function startHttpSubscriptions(
         const verdict = afterAttempt(outcome, attempt, opts.retry);
         const what = 'status' in outcome ? `answered ${outcome.status}` : `failed (${outcome.error})`;
         const where = `${subscription.protocol} ${subscription.endpoint} (${subscription.id})`;
-        if (verdict === 'given-up') log(`sns: ${where} ${what}; dropped after ${attempt} attempts`);
+        if (verdict === 'given-up' && subscription.deadLetterTargetArn) {
+          // The envelope, which keeps the MessageId and attributes, plus why delivery ended.
+          opts.sendToQueue(subscription.deadLetterTargetArn, message.Body ?? '{}', {
+            ErrorMessage: `${subscription.endpoint} ${what}`,
+          });
+          log(`sns: ${where} ${what}; moved to the dead-letter queue after ${attempt} attempts`);
+        } else if (verdict === 'given-up') log(`sns: ${where} ${what}; dropped after ${attempt} attempts`);
         else if (verdict !== 'done') log(`sns: ${where} ${what}; attempt ${attempt}, retrying`);
         else if ('status' in outcome && outcome.status >= 300)
           log(`sns: ${where} ${what}; SNS counts that as delivered`);

@@ -221,6 +221,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       endpoint: sns.endpoint,
       region: LOCAL_REGION,
       log,
+      sendToQueue: (queueArn, body, attributes) => sns.sendToQueue(queueArn, body, attributes),
     });
     stoppers.push(httpSubscriptions.stop);
 

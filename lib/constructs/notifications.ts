@@ -1,7 +1,9 @@
 import { createHash } from 'node:crypto';
+import { Duration, Validations } from 'aws-cdk-lib';
 import { Alias } from 'aws-cdk-lib/aws-kms';
 import { type CfnSubscription, Subscription, SubscriptionProtocol, Topic } from 'aws-cdk-lib/aws-sns';
 import { EmailSubscription, UrlSubscription } from 'aws-cdk-lib/aws-sns-subscriptions';
+import { Queue, QueueEncryption } from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { SubscriptionKind } from '../alertmanager-config';
 import type { StageConfig } from '../config';
@@ -19,9 +21,15 @@ export interface NotificationsProps {
 /**
  * The SNS topic incidents notify through. Messages carry Alertmanager's webhook payload and the
  * attributes `severity`, `status`, `group` and `receiver`, so subscriptions can filter.
+ *
+ * Every email and HTTP/S subscription has a dead-letter queue: when SNS gives up on an endpoint
+ * (for HTTP/S, after its retries; at once on a 4xx-class refusal it will not retry), the
+ * notification is kept for 14 days instead of discarded.
  */
 export class Notifications extends Construct {
   readonly topic: Topic;
+  /** Notifications SNS could not deliver; absent when the stage has no subscriptions. */
+  readonly deadLetters?: Queue;
 
   constructor(scope: Construct, id: string, props: NotificationsProps) {
     super(scope, id);
@@ -31,18 +39,30 @@ export class Notifications extends Construct {
       // The AWS-managed SNS key: encryption at rest with no key to administer.
       masterKey: Alias.fromAliasName(this, 'SnsKey', 'alias/aws/sns'),
     });
-    for (const email of props.config.notifications.emails) {
-      this.topic.addSubscription(new EmailSubscription(email));
+    const { emails, httpsEndpoints, receivers = [] } = props.config.notifications;
+    if (emails.length + httpsEndpoints.length + receivers.length === 0) return;
+    // SQS-managed encryption: SNS can deliver to it without a customer-managed key.
+    const deadLetterQueue = new Queue(this, 'DeadLetters', {
+      encryption: QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+    this.deadLetters = deadLetterQueue;
+    // cdk-nag recognises dead-letter queues only in another queue's RedrivePolicy.
+    Validations.of(deadLetterQueue).acknowledge({
+      id: 'AwsSolutions-SQS3',
+      reason:
+        "This queue is the dead-letter queue itself: every notification subscription's RedrivePolicy targets it.",
+    });
+    for (const email of emails) {
+      this.topic.addSubscription(new EmailSubscription(email, { deadLetterQueue }));
     }
-    for (const url of props.config.notifications.httpsEndpoints) {
+    for (const url of httpsEndpoints) {
       if (!url.startsWith('https://')) throw new Error(`Notification endpoint ${url} must use https://`);
-      this.topic.addSubscription(new UrlSubscription(url));
+      this.topic.addSubscription(new UrlSubscription(url, { deadLetterQueue }));
     }
-    const unfiltered = new Set([
-      ...props.config.notifications.emails,
-      ...props.config.notifications.httpsEndpoints,
-    ]);
-    for (const target of props.config.notifications.receivers ?? []) {
+    const unfiltered = new Set([...emails, ...httpsEndpoints]);
+    for (const target of receivers) {
       if (unfiltered.has(target.endpoint)) {
         throw new Error(`${target.endpoint} is both a stage subscription and an alertmanager.yml receiver`);
       }
@@ -57,6 +77,7 @@ export class Notifications extends Construct {
         protocol: PROTOCOLS[target.protocol],
         endpoint: target.endpoint,
         rawMessageDelivery: target.rawMessageDelivery || undefined,
+        deadLetterQueue,
       });
       // Set on the L1 resource: the L2 filter type cannot express `$or`, which a shared endpoint
       // with both send_resolved settings needs.

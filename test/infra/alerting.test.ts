@@ -140,6 +140,12 @@ describe('Alerting stage configuration', () => {
       Protocol: 'https',
       Endpoint: 'https://hooks.example.com/am',
     });
+    expectDeadLetters(template, 2);
+  });
+
+  it('creates no dead-letter queue for notifications when the stage has no subscriptions', () => {
+    const resources = Template.fromStack(build('dev').stack).toJSON().Resources as Resources;
+    expect(Object.keys(resources).filter((id) => id.startsWith('NotificationsDeadLetters'))).toEqual([]);
   });
 
   it('refuses a plain-HTTP notification endpoint', () => {
@@ -173,6 +179,7 @@ receivers:
       FilterPolicy: { receiver: ['pager'] },
       RawMessageDelivery: true,
     });
+    expectDeadLetters(template, 2);
     const resources = template.toJSON().Resources as Resources;
     const correlator = functionId(resources, 'Groups, deduplicates');
     const env = environmentOf(resources, correlator);
@@ -220,4 +227,34 @@ function environmentOf(resources: Resources, fnId: string): Record<string, unkno
     | { Variables?: Record<string, unknown> }
     | undefined;
   return environment?.Variables ?? {};
+}
+
+/**
+ * Every notification subscription sends what SNS gives up on to one encrypted queue, and only the
+ * topic may write to it.
+ */
+function expectDeadLetters(template: Template, subscriptions: number): void {
+  const queues = template.findResources('AWS::SQS::Queue', {
+    Properties: { SqsManagedSseEnabled: true, MessageRetentionPeriod: 14 * 24 * 3600 },
+  });
+  const dlq = Object.keys(queues).find((id) => id.startsWith('NotificationsDeadLetters'));
+  expect(dlq).toBeDefined();
+  const redrives = Object.values(template.findResources('AWS::SNS::Subscription')).map(
+    (r) => (r as { Properties: { RedrivePolicy?: unknown } }).Properties.RedrivePolicy,
+  );
+  expect(redrives).toEqual(
+    Array.from({ length: subscriptions }, () => ({ deadLetterTargetArn: { 'Fn::GetAtt': [dlq, 'Arn'] } })),
+  );
+  template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+    Queues: [{ Ref: dlq }],
+    PolicyDocument: {
+      Statement: Match.arrayWith([
+        Match.objectLike({
+          Action: 'sqs:SendMessage',
+          Principal: { Service: 'sns.amazonaws.com' },
+          Condition: { ArnEquals: { 'aws:SourceArn': Match.anyValue() } },
+        }),
+      ]),
+    },
+  });
 }

@@ -1,6 +1,7 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
+import { ReceiveMessageCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   afterAttempt,
@@ -79,9 +80,10 @@ describe('startHttpSubscriptions, with fauxqs and an HTTP server', { timeout: 20
   let server: Server;
   let sns: LocalSns;
   let client: SNSClient;
+  let sqs: SQSClient;
   let template: CfnTemplate;
 
-  const hook = (path: string, filter?: Record<string, unknown>, raw = true) => ({
+  const hook = (path: string, filter?: Record<string, unknown>, raw = true, deadLetters = false) => ({
     Type: 'AWS::SNS::Subscription',
     Properties: {
       TopicArn: { Ref: 'Alerts' },
@@ -89,6 +91,9 @@ describe('startHttpSubscriptions, with fauxqs and an HTTP server', { timeout: 20
       Endpoint: `http://127.0.0.1:${(server.address() as AddressInfo).port}${path}`,
       RawMessageDelivery: raw,
       ...(filter ? { FilterPolicy: filter } : {}),
+      ...(deadLetters
+        ? { RedrivePolicy: { deadLetterTargetArn: { 'Fn::GetAtt': ['DeadLetters', 'Arn'] } } }
+        : {}),
     },
   });
 
@@ -100,7 +105,8 @@ describe('startHttpSubscriptions, with fauxqs and an HTTP server', { timeout: 20
       });
       req.on('end', () => {
         received.push({ path: req.url ?? '', headers: req.headers, body });
-        const status = req.url === '/down' ? 503 : req.url === '/flaky' ? (flakyAnswers.shift() ?? 200) : 200;
+        const down = req.url === '/down' || req.url === '/gone';
+        const status = down ? 503 : req.url === '/flaky' ? (flakyAnswers.shift() ?? 200) : 200;
         res.writeHead(status).end();
       });
     });
@@ -111,7 +117,9 @@ describe('startHttpSubscriptions, with fauxqs and an HTTP server', { timeout: 20
         Web: hook('/web', { receiver: ['web'] }),
         Everything: hook('/envelope', undefined, false),
         Flaky: hook('/flaky', { receiver: ['flaky'] }),
-        Down: hook('/down', { receiver: ['down'] }),
+        Down: hook('/down', { receiver: ['down'] }, true, true),
+        Gone: hook('/gone', { receiver: ['down'] }),
+        DeadLetters: { Type: 'AWS::SQS::Queue', Properties: { QueueName: `dead-letters-${process.pid}` } },
         Mail: {
           Type: 'AWS::SNS::Subscription',
           Properties: { TopicArn: { Ref: 'Alerts' }, Protocol: 'email', Endpoint: 'a@example.org' },
@@ -124,15 +132,18 @@ describe('startHttpSubscriptions, with fauxqs and an HTTP server', { timeout: 20
       region,
       log: () => {},
     });
-    client = new SNSClient({
+    const clientConfig = {
       endpoint: sns.endpoint,
       region,
       credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-    });
+    };
+    client = new SNSClient(clientConfig);
+    sqs = new SQSClient(clientConfig);
   });
 
   afterAll(async () => {
     client?.destroy();
+    sqs?.destroy();
     await sns?.stop();
     await new Promise((resolve) => server?.close(resolve));
   });
@@ -161,10 +172,14 @@ describe('startHttpSubscriptions, with fauxqs and an HTTP server', { timeout: 20
       ['Everything', false, {}],
       ['Flaky', true, { FilterPolicy: '{"receiver":["flaky"]}' }],
       ['Down', true, { FilterPolicy: '{"receiver":["down"]}' }],
+      ['Gone', true, { FilterPolicy: '{"receiver":["down"]}' }],
     ]);
+    expect(httpSubscriptionsOf(template, resolver).find((s) => s.id === 'Down')?.deadLetterTargetArn).toBe(
+      sns.overrides.DeadLetters?.attrs.Arn,
+    );
   });
 
-  it('POSTs each notification to the endpoints whose filter policy matches, retrying 5xx answers', async () => {
+  it('POSTs each notification to the endpoints whose filter policy matches, retrying 5xx answers, then dead-lettering', async () => {
     // Prepare
     const lines: string[] = [];
     const delivery = await startHttpSubscriptions({
@@ -174,6 +189,7 @@ describe('startHttpSubscriptions, with fauxqs and an HTTP server', { timeout: 20
       region,
       log: (line) => lines.push(line),
       retry: { retries: 2, delaySeconds: 1 },
+      sendToQueue: (arn, body, attributes) => sns.sendToQueue(arn, body, attributes),
     });
     try {
       // Act
@@ -201,13 +217,26 @@ describe('startHttpSubscriptions, with fauxqs and an HTTP server', { timeout: 20
       ]);
       // 500, 502, then 200: delivered on the third attempt.
       await waitFor(() => received.filter((r) => r.path === '/flaky').length === 3, 'three /flaky attempts');
-      // Always 503: three attempts (two retries), then dropped with a line saying so.
+      // Always 503: three attempts (two retries), then the dead-letter queue, or dropped without one.
       await waitFor(
-        () => lines.some((l) => l.includes('/down (Down) answered 503; dropped after 3 attempts')),
-        'the drop of /down',
+        () =>
+          lines.some((l) =>
+            l.includes('/down (Down) answered 503; moved to the dead-letter queue after 3 attempts'),
+          ) && lines.some((l) => l.includes('/gone (Gone) answered 503; dropped after 3 attempts')),
+        'both endpoints given up',
       );
       expect(received.filter((r) => r.path === '/down')).toHaveLength(3);
-      expect(lines.filter((l) => l.includes('retrying'))).toHaveLength(4);
+      expect(received.filter((r) => r.path === '/gone')).toHaveLength(3);
+      expect(lines.filter((l) => l.includes('retrying'))).toHaveLength(6);
+      const { Messages = [] } = await sqs.send(
+        new ReceiveMessageCommand({
+          QueueUrl: sns.queueUrls.DeadLetters,
+          WaitTimeSeconds: 5,
+          MessageAttributeNames: ['All'],
+        }),
+      );
+      expect(Messages.map((m) => JSON.parse(m.Body ?? '{}').Message)).toEqual(['{"receiver":"down"}']);
+      expect(Messages[0]?.MessageAttributes?.ErrorMessage?.StringValue).toMatch(/\/down answered 503$/);
     } finally {
       await delivery.stop();
     }
