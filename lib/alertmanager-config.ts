@@ -110,10 +110,7 @@ export function parseAlertmanagerConfig(text: string): AlertmanagerConfig {
     }
   }
   if (issues.length > 0) {
-    throw new ValidationError(
-      `alertmanager.yml: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-      issues,
-    );
+    throw ValidationError.listing('alertmanager.yml', issues);
   }
   return {
     routing: routingInput as unknown as RoutingConfig,

@@ -12,6 +12,7 @@
  */
 import { parseArgs } from 'node:util';
 import { type AlertmanagerConfig, loadAlertmanagerFile } from '../lib/alertmanager-config';
+import { apiClient } from './api-client';
 
 const USAGE = [
   'usage: npm run alertmanager -- check <alertmanager.yml>',
@@ -46,18 +47,10 @@ async function main(): Promise<number> {
     console.error(USAGE);
     return 2;
   }
-  const response = await fetch(`${values.url.replace(/\/+$/, '')}/api/alert-routing`, {
-    method: 'PUT',
-    headers: {
-      'content-type': 'application/json',
-      ...(values.token ? { authorization: `Bearer ${values.token}` } : {}),
-    },
-    body: JSON.stringify(loaded.routing),
-  });
-  if (!response.ok) {
-    console.error(
-      `PUT /api/alert-routing answered ${response.status}: ${(await response.text()).slice(0, 500)}`,
-    );
+  try {
+    await apiClient(values.url, values.token)('PUT', '/api/alert-routing', loaded.routing);
+  } catch (error) {
+    console.error((error as Error).message);
     return 1;
   }
   console.log('routing applied: it takes effect for the next alert the correlator handles');

@@ -9,6 +9,7 @@ import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { ValidationError } from '../functions/shared/errors';
 import { parseRuleFile, readRuleFile } from '../lib/rule-file';
+import { apiClient } from './api-client';
 
 const USAGE =
   'usage: npm run rules:apply -- --url <HttpApiUrl> [--token <t>] [--prune] [--dry-run] <file.yaml|file.json>';
@@ -46,20 +47,7 @@ async function main(): Promise<number> {
   const document = readRuleFile(text, format) as { rules: Definition[] };
   const wanted = new Map(document.rules.map((rule) => [rule.name, rule]));
 
-  const base = values.url.replace(/\/+$/, '');
-  const headers: Record<string, string> = { 'content-type': 'application/json' };
-  if (values.token) headers.authorization = `Bearer ${values.token}`;
-  const call = async (method: string, path: string, body?: unknown) => {
-    const response = await fetch(`${base}${path}`, {
-      method,
-      headers,
-      body: body === undefined ? undefined : JSON.stringify(body),
-    });
-    const answer = await response.text();
-    if (!response.ok)
-      throw new Error(`${method} ${path} answered ${response.status}: ${answer.slice(0, 500)}`);
-    return answer ? JSON.parse(answer) : undefined;
-  };
+  const call = apiClient(values.url, values.token);
 
   const existing = new Map<string, unknown>(
     ((await call('GET', '/api/alert-rules')) as { rules: { name: string; definition: unknown }[] }).rules.map(

@@ -88,10 +88,7 @@ export function parseAlertQuery(rawQueryString: string): AlertQuery {
     }
   }
   if (issues.length > 0) {
-    throw new ValidationError(
-      `Invalid alert query: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-      issues,
-    );
+    throw ValidationError.listing('Invalid alert query', issues);
   }
   return { ...query, ...(receiver ? { receiver } : {}) };
 }

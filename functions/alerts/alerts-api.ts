@@ -127,10 +127,7 @@ function readBody(body: unknown): { severity?: Severity; labels: Record<string, 
     issues.push({ path: 'resolve', message: 'expected a triggerId from an earlier trigger' });
   }
   if (issues.length > 0) {
-    throw new ValidationError(
-      `Invalid test trigger: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-      issues,
-    );
+    throw ValidationError.listing('Invalid test trigger', issues);
   }
   return {
     ...(severity === undefined ? {} : { severity: severity as Severity }),

@@ -98,10 +98,7 @@ function parseFilter(query: Readonly<Record<string, string | undefined>>): Incid
       issues.push({ path, message: 'expected 1 to 200 characters' });
   }
   if (issues.length > 0) {
-    throw new ValidationError(
-      `Invalid incident filter: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-      issues,
-    );
+    throw ValidationError.listing('Invalid incident filter', issues);
   }
   return {
     ...(status === undefined ? {} : { status: status as IncidentStatus }),

@@ -31,6 +31,11 @@ export class ValidationError extends PulseboardError {
   ) {
     super('VALIDATION_FAILED', message);
   }
+
+  /** The error for a list of problems, each named in the message: `what: path: message; …`. */
+  static listing(what: string, issues: readonly Issue[]): ValidationError {
+    return new ValidationError(`${what}: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`, issues);
+  }
 }
 
 /** The request body is not valid JSON. */

@@ -122,10 +122,7 @@ export async function listSilencesV2(
   }
   const filter = parseMatcherTexts(params.getAll('filter'), 'filter', issues);
   if (issues.length > 0) {
-    throw new ValidationError(
-      `Invalid silence query: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-      issues,
-    );
+    throw ValidationError.listing('Invalid silence query', issues);
   }
   const now = clock();
   return (await store.list())

@@ -51,10 +51,7 @@ export function parseRouting(input: unknown): Routing {
     issues.push(...error.issues);
   }
   if (issues.length > 0 || !tree) {
-    throw new ValidationError(
-      `Invalid routing: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-      issues,
-    );
+    throw ValidationError.listing('Invalid routing', issues);
   }
   const inhibitRules = parseInhibitRules(record.inhibit_rules ?? []);
   return { config: input as RoutingConfig, tree, inhibitRules, timeIntervals };

@@ -60,10 +60,7 @@ export function parseAlertEvent(input: unknown): ParsedAlertEvent {
     issues.push({ path: 'value', message: 'expected a finite number' });
   }
   if (issues.length > 0) {
-    throw new ValidationError(
-      `Invalid alert event: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-      issues,
-    );
+    throw ValidationError.listing('Invalid alert event', issues);
   }
   return {
     status: event.status as 'firing' | 'resolved',

@@ -78,10 +78,7 @@ export function parseInhibitRules(config: unknown): InhibitRule[] {
     };
   });
   if (issues.length > 0) {
-    throw new ValidationError(
-      `Invalid inhibit rules: ${issues.map((x) => `${x.path}: ${x.message}`).join('; ')}`,
-      issues,
-    );
+    throw ValidationError.listing('Invalid inhibit rules', issues);
   }
   return rules;
 }

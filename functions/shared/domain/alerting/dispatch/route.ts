@@ -147,10 +147,7 @@ export function parseRouteTree(config: unknown, timeIntervals: ReadonlySet<strin
     }
   }
   if (issues.length > 0 || !root) {
-    throw new ValidationError(
-      `Invalid route tree: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-      issues,
-    );
+    throw ValidationError.listing('Invalid route tree', issues);
   }
   return root;
 }

@@ -100,10 +100,7 @@ export function validateSilence(silence: unknown, now?: number): LabelMatcher[] 
     else if (v.length > max) issues.push({ path: field, message: `at most ${max} characters` });
   }
   if (issues.length > 0) {
-    throw new ValidationError(
-      `Invalid silence: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-      issues,
-    );
+    throw ValidationError.listing('Invalid silence', issues);
   }
   return compiled;
 }

@@ -89,10 +89,7 @@ export function parseTimeIntervals(config: {
   const issues: Issue[] = [];
   const intervals = collectTimeIntervals(config, issues);
   if (issues.length > 0) {
-    throw new ValidationError(
-      `Invalid time intervals: ${issues.map((i) => `${i.path}: ${i.message}`).join('; ')}`,
-      issues,
-    );
+    throw ValidationError.listing('Invalid time intervals', issues);
   }
   return intervals;
 }
